@@ -1,0 +1,40 @@
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { type DomainEvent, EVENT_SOURCE, type EventPublisher } from './domain-events';
+
+/** PutEvents takes at most 10 entries a call. */
+const BATCH = 10;
+
+/** Publishes domain events to an EventBridge bus; entries EventBridge rejects are retried once, then reported. */
+export class EventBridgePublisher implements EventPublisher {
+  constructor(
+    private readonly busName: string,
+    private readonly client: EventBridgeClient = new EventBridgeClient({}),
+  ) {}
+
+  async publish(events: readonly DomainEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += BATCH) {
+      const entries = events.slice(i, i + BATCH).map((e) => this.entry(e));
+      let failed = await this.put(entries);
+      if (failed.length > 0) failed = await this.put(failed);
+      if (failed.length > 0) {
+        throw new Error(`EventBridge rejected ${failed.length} domain event(s) on bus ${this.busName}`);
+      }
+    }
+  }
+
+  private entry(event: DomainEvent): PutEventsRequestEntry {
+    return {
+      EventBusName: this.busName,
+      Source: EVENT_SOURCE,
+      DetailType: event.type,
+      Time: new Date(event.time),
+      Detail: JSON.stringify(event),
+    };
+  }
+
+  private async put(entries: PutEventsRequestEntry[]): Promise<PutEventsRequestEntry[]> {
+    const out = await this.client.send(new PutEventsCommand({ Entries: entries }));
+    if (!out.FailedEntryCount) return [];
+    return entries.filter((_, i) => out.Entries?.[i]?.ErrorCode);
+  }
+}

@@ -1,0 +1,581 @@
+/**
+ * The registry's storage on DynamoDB: one table, single-item conditional writes only
+ * (no transactions, no streams), so the same code runs against AWS and a local
+ * DynamoDB-API server. The table design is documented in the README ("Registry table").
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ArtifactInfo, ModelVersionStatus, Stage, Tags } from './model';
+import { REGISTRY_TABLE_SCHEMA } from './table-schema';
+
+const [BY_KIND, BY_RUN] = REGISTRY_TABLE_SCHEMA.indexes;
+const GSI_BY_KIND = BY_KIND.name;
+const GSI_BY_RUN = BY_RUN.name;
+
+/** A registered model as stored. */
+export interface ModelRecord {
+  readonly modelId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly created: number;
+  readonly updated: number;
+  readonly tags: Tags;
+  readonly aliases: Record<string, number>;
+  readonly latestVersion: number;
+}
+
+/** A model version as stored (its model's name lives on the model record). */
+export interface VersionRecord {
+  readonly modelId: string;
+  readonly version: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly userId?: string;
+  readonly stage: Stage;
+  readonly description: string;
+  readonly source: string;
+  readonly runId: string;
+  readonly runLink?: string;
+  readonly status: ModelVersionStatus;
+  readonly statusMessage?: string;
+  readonly tags: Tags;
+  readonly artifact?: ArtifactInfo;
+}
+
+export type NewVersion = Omit<VersionRecord, 'modelId' | 'version' | 'created' | 'updated' | 'stage' | 'status'>;
+
+const nameKey = (name: string) => ({ PK: `NAME#${name}`, SK: 'NAME' });
+const modelKey = (modelId: string) => ({ PK: `MODEL#${modelId}`, SK: 'MODEL' });
+const versionSk = (version: number) => `VERSION#${String(version).padStart(10, '0')}`;
+const versionKey = (modelId: string, version: number) => ({ PK: `MODEL#${modelId}`, SK: versionSk(version) });
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+  );
+}
+
+/** Runs a conditional write; returns false instead of throwing when the condition did not hold. */
+async function conditional(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+function toModel(item: Record<string, unknown>): ModelRecord {
+  return {
+    modelId: item.modelId as string,
+    name: item.name as string,
+    description: (item.description as string | undefined) ?? '',
+    created: item.created as number,
+    updated: item.updated as number,
+    tags: (item.tags as Tags | undefined) ?? {},
+    aliases: (item.aliases as Record<string, number> | undefined) ?? {},
+    latestVersion: (item.latestVersion as number | undefined) ?? 0,
+  };
+}
+
+function toVersion(item: Record<string, unknown>): VersionRecord {
+  return {
+    modelId: item.modelId as string,
+    version: item.version as number,
+    created: item.created as number,
+    updated: item.updated as number,
+    userId: item.userId as string | undefined,
+    stage: item.stage as Stage,
+    description: (item.description as string | undefined) ?? '',
+    source: item.source as string,
+    runId: (item.runId as string | undefined) ?? '',
+    runLink: item.runLink as string | undefined,
+    status: item.status as ModelVersionStatus,
+    statusMessage: item.statusMessage as string | undefined,
+    tags: (item.tags as Tags | undefined) ?? {},
+    artifact: item.artifact as ArtifactInfo | undefined,
+  };
+}
+
+export class RegistryTable {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  // ---- registered models -------------------------------------------------------------
+
+  /** Looks a model up by name; a name pointer is trusted only if its model still carries that name. */
+  async findModel(name: string): Promise<ModelRecord | undefined> {
+    const pointer = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: nameKey(name), ConsistentRead: true }),
+    );
+    const modelId = pointer.Item?.modelId as string | undefined;
+    if (!modelId) return undefined;
+    const model = await this.getModelById(modelId);
+    return model && model.name === name ? model : undefined;
+  }
+
+  async getModelById(modelId: string): Promise<ModelRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: modelKey(modelId), ConsistentRead: true }),
+    );
+    return out.Item ? toModel(out.Item) : undefined;
+  }
+
+  /**
+   * Claims `name` for `modelId`. Succeeds when the name is free, or when its pointer is
+   * stale (left by an interrupted rename or delete: its model is gone or renamed).
+   */
+  private async claimName(name: string, modelId: string): Promise<boolean> {
+    const put = (condition: string, values?: Record<string, unknown>) =>
+      conditional(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...nameKey(name), kind: 'NAME', name, modelId },
+            ConditionExpression: condition,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+    if (await put('attribute_not_exists(PK)')) return true;
+    const current = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: nameKey(name), ConsistentRead: true }),
+    );
+    const holder = current.Item?.modelId as string | undefined;
+    if (!holder) return put('attribute_not_exists(PK)');
+    const model = await this.getModelById(holder);
+    if (model && model.name === name) return false;
+    return put('modelId = :stale', { ':stale': holder });
+  }
+
+  private async releaseName(name: string, modelId: string): Promise<void> {
+    await conditional(() =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: nameKey(name),
+          ConditionExpression: 'modelId = :id',
+          ExpressionAttributeValues: { ':id': modelId },
+        }),
+      ),
+    );
+  }
+
+  /** Creates a model; returns undefined when the name is taken. */
+  async createModel(input: { name: string; description: string; tags: Tags; now: number }): Promise<
+    ModelRecord | undefined
+  > {
+    const modelId = randomUUID();
+    if (!(await this.claimName(input.name, modelId))) return undefined;
+    const record: ModelRecord = {
+      modelId,
+      name: input.name,
+      description: input.description,
+      created: input.now,
+      updated: input.now,
+      tags: input.tags,
+      aliases: {},
+      latestVersion: 0,
+    };
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...modelKey(modelId), kind: 'MODEL', GSI1PK: 'MODEL', GSI1SK: input.name, ...record },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+    return record;
+  }
+
+  /**
+   * Renames a model: claim the new name, move the model record to it (only if it still has
+   * the old name), then release the old name. Returns 'taken' if the new name is in use and
+   * 'gone' if the model vanished or was renamed meanwhile.
+   */
+  async renameModel(model: ModelRecord, newName: string, now: number): Promise<'ok' | 'taken' | 'gone'> {
+    if (!(await this.claimName(newName, model.modelId))) return 'taken';
+    const moved = await conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: modelKey(model.modelId),
+          UpdateExpression: 'SET #name = :new, GSI1SK = :new, updated = :now',
+          ConditionExpression: 'attribute_exists(PK) AND #name = :old',
+          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeValues: { ':new': newName, ':old': model.name, ':now': now },
+        }),
+      ),
+    );
+    if (!moved) {
+      await this.releaseName(newName, model.modelId);
+      return 'gone';
+    }
+    await this.releaseName(model.name, model.modelId);
+    return 'ok';
+  }
+
+  /** Updates model-level fields; returns the new record, or undefined if the model is gone. */
+  async updateModel(
+    modelId: string,
+    change: { description?: string; setTag?: [string, string]; deleteTag?: string; now: number },
+  ): Promise<ModelRecord | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':now': change.now };
+    const sets = ['updated = :now'];
+    const removes: string[] = [];
+    if (change.description !== undefined) {
+      sets.push('description = :d');
+      values[':d'] = change.description;
+    }
+    if (change.setTag) {
+      names['#k'] = change.setTag[0];
+      values[':v'] = change.setTag[1];
+      sets.push('tags.#k = :v');
+    }
+    if (change.deleteTag !== undefined) {
+      names['#k'] = change.deleteTag;
+      removes.push('tags.#k');
+    }
+    return this.updateModelItem(modelId, sets, removes, names, values);
+  }
+
+  async setAlias(modelId: string, alias: string, version: number, now: number): Promise<ModelRecord | undefined> {
+    return this.updateModelItem(
+      modelId,
+      ['aliases.#a = :n', 'updated = :now'],
+      [],
+      { '#a': alias },
+      { ':n': version, ':now': now },
+    );
+  }
+
+  /**
+   * Removes an alias. With `onlyIfVersion`, removes it only while it still points at that
+   * version (so a concurrent move of the alias is never undone).
+   */
+  async deleteAlias(modelId: string, alias: string, now: number, onlyIfVersion?: number): Promise<boolean> {
+    return conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: modelKey(modelId),
+          UpdateExpression: 'REMOVE aliases.#a SET updated = :now',
+          ConditionExpression:
+            onlyIfVersion === undefined ? 'attribute_exists(aliases.#a)' : 'aliases.#a = :n',
+          ExpressionAttributeNames: { '#a': alias },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ...(onlyIfVersion === undefined ? {} : { ':n': onlyIfVersion }),
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Marks the model touched (MLflow bumps a model's last update when its versions change). */
+  async touchModel(modelId: string, now: number): Promise<void> {
+    await this.updateModelItem(modelId, ['updated = :now'], [], {}, { ':now': now });
+  }
+
+  private async updateModelItem(
+    modelId: string,
+    sets: string[],
+    removes: string[],
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<ModelRecord | undefined> {
+    let expression = `SET ${sets.join(', ')}`;
+    if (removes.length > 0) expression += ` REMOVE ${removes.join(', ')}`;
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: modelKey(modelId),
+          UpdateExpression: expression,
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? toModel(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Deletes a model with all its versions, then its name. */
+  async deleteModel(model: ModelRecord): Promise<void> {
+    await this.deleteAllVersions(model.modelId);
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: modelKey(model.modelId) }));
+    await this.releaseName(model.name, model.modelId);
+    // A version create that passed its check before the model item went may land afterwards.
+    await this.deleteAllVersions(model.modelId);
+  }
+
+  private async deleteAllVersions(modelId: string): Promise<void> {
+    const keys = (await this.listVersions(modelId)).map((v) => versionKey(modelId, v.version));
+    for (let i = 0; i < keys.length; i += 25) {
+      let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        const out = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = (out.UnprocessedItems?.[this.tableName] as typeof pending | undefined) ?? [];
+        if (attempt > 8 && pending.length > 0) throw new Error('DynamoDB left version deletes unprocessed');
+      }
+    }
+  }
+
+  /** Every model, in name order (the ByKind index), optionally only names starting with `prefix`. */
+  async listModels(prefix?: string): Promise<ModelRecord[]> {
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: GSI_BY_KIND,
+      KeyConditionExpression: prefix ? 'GSI1PK = :k AND begins_with(GSI1SK, :p)' : 'GSI1PK = :k',
+      ExpressionAttributeValues: prefix ? { ':k': 'MODEL', ':p': prefix } : { ':k': 'MODEL' },
+    };
+    return (await this.queryAll(input)).map(toModel);
+  }
+
+  async getModelsByIds(modelIds: readonly string[]): Promise<Map<string, ModelRecord>> {
+    const found = new Map<string, ModelRecord>();
+    const unique = [...new Set(modelIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map(modelKey);
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) found.set(item.modelId as string, toModel(item));
+        keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (attempt > 8 && keys.length > 0) throw new Error('DynamoDB left model reads unprocessed');
+      }
+    }
+    return found;
+  }
+
+  // ---- model versions ----------------------------------------------------------------
+
+  /**
+   * Creates the next version of a model: one atomic counter increment on the model item
+   * hands out the number (so concurrent creates never share or skip one), then the
+   * version item is written under it. Returns undefined if the model is gone.
+   */
+  async createVersion(modelId: string, input: NewVersion, now: number): Promise<VersionRecord | undefined> {
+    let version: number;
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: modelKey(modelId),
+          UpdateExpression: 'SET latestVersion = latestVersion + :one, updated = :now',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':one': 1, ':now': now },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      version = out.Attributes?.latestVersion as number;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+    const record: VersionRecord = {
+      ...input,
+      modelId,
+      version,
+      created: now,
+      updated: now,
+      stage: 'None',
+      status: 'PENDING_REGISTRATION',
+    };
+    const padded = String(version).padStart(10, '0');
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...versionKey(modelId, version),
+          kind: 'VERSION',
+          GSI1PK: 'VERSION',
+          GSI1SK: `${modelId}#${padded}`,
+          ...(input.runId ? { GSI2PK: input.runId, GSI2SK: `${modelId}#${padded}` } : {}),
+          ...record,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+    return record;
+  }
+
+  async getVersion(modelId: string, version: number): Promise<VersionRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: versionKey(modelId, version), ConsistentRead: true }),
+    );
+    return out.Item ? toVersion(out.Item) : undefined;
+  }
+
+  /** All versions of one model, oldest first. */
+  async listVersions(modelId: string): Promise<VersionRecord[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :v)',
+      ExpressionAttributeValues: { ':pk': `MODEL#${modelId}`, ':v': 'VERSION#' },
+      ConsistentRead: true,
+    });
+    return items.map(toVersion);
+  }
+
+  /** Every version in the registry (the ByKind index). */
+  async listAllVersions(): Promise<VersionRecord[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: GSI_BY_KIND,
+      KeyConditionExpression: 'GSI1PK = :k',
+      ExpressionAttributeValues: { ':k': 'VERSION' },
+    });
+    return items.map(toVersion);
+  }
+
+  /** Versions created from one run (the ByRun index). */
+  async listVersionsByRun(runId: string): Promise<VersionRecord[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: GSI_BY_RUN,
+      KeyConditionExpression: 'GSI2PK = :r',
+      ExpressionAttributeValues: { ':r': runId },
+    });
+    return items.map(toVersion);
+  }
+
+  /**
+   * Updates a version. `expectStage` / `expectStatus` make the write conditional on the
+   * version's current stage / status. Returns the old and new records, or undefined
+   * when the version is gone or an expectation did not hold.
+   */
+  async updateVersion(
+    modelId: string,
+    version: number,
+    change: {
+      description?: string;
+      stage?: Stage;
+      status?: ModelVersionStatus;
+      statusMessage?: string;
+      artifact?: ArtifactInfo;
+      setTag?: [string, string];
+      deleteTag?: string;
+      expectStage?: Stage;
+      expectStatus?: ModelVersionStatus;
+      now: number;
+    },
+  ): Promise<{ before: VersionRecord; after: VersionRecord } | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':now': change.now };
+    const sets = ['updated = :now'];
+    const removes: string[] = [];
+    const conditions = ['attribute_exists(PK)'];
+    const assign = (attr: string, value: unknown) => {
+      sets.push(`#${attr} = :${attr}`);
+      names[`#${attr}`] = attr;
+      values[`:${attr}`] = value;
+    };
+    if (change.description !== undefined) assign('description', change.description);
+    if (change.stage !== undefined) assign('stage', change.stage);
+    if (change.status !== undefined) assign('status', change.status);
+    if (change.statusMessage !== undefined) assign('statusMessage', change.statusMessage);
+    if (change.artifact !== undefined) assign('artifact', change.artifact);
+    if (change.setTag) {
+      names['#k'] = change.setTag[0];
+      values[':tv'] = change.setTag[1];
+      sets.push('tags.#k = :tv');
+    }
+    if (change.deleteTag !== undefined) {
+      names['#k'] = change.deleteTag;
+      removes.push('tags.#k');
+    }
+    if (change.expectStage !== undefined) {
+      names['#stage'] = 'stage';
+      values[':expectStage'] = change.expectStage;
+      conditions.push('#stage = :expectStage');
+    }
+    if (change.expectStatus !== undefined) {
+      names['#status'] = 'status';
+      values[':expectStatus'] = change.expectStatus;
+      conditions.push('#status = :expectStatus');
+    }
+    let expression = `SET ${sets.join(', ')}`;
+    if (removes.length > 0) expression += ` REMOVE ${removes.join(', ')}`;
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: versionKey(modelId, version),
+          UpdateExpression: expression,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const before = toVersion(out.Attributes ?? {});
+      const tags = { ...before.tags };
+      if (change.setTag) tags[change.setTag[0]] = change.setTag[1];
+      if (change.deleteTag !== undefined) delete tags[change.deleteTag];
+      const after: VersionRecord = {
+        ...before,
+        description: change.description ?? before.description,
+        stage: change.stage ?? before.stage,
+        status: change.status ?? before.status,
+        statusMessage: change.statusMessage ?? before.statusMessage,
+        artifact: change.artifact ?? before.artifact,
+        tags,
+        updated: change.now,
+      };
+      return { before, after };
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async deleteVersion(modelId: string, version: number): Promise<VersionRecord | undefined> {
+    const out = await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: versionKey(modelId, version), ReturnValues: 'ALL_OLD' }),
+    );
+    return out.Attributes ? toVersion(out.Attributes) : undefined;
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}

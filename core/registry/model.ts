@@ -1,0 +1,68 @@
+/** The registry's domain types: what a registered model and a model version are. */
+
+export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const VERSION_STATUSES = ['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY'] as const;
+export type ModelVersionStatus = (typeof VERSION_STATUSES)[number];
+
+export type Tags = Record<string, string>;
+
+export interface RegisteredModel {
+  readonly name: string;
+  readonly description: string;
+  readonly creationTimestamp: number;
+  readonly lastUpdatedTimestamp: number;
+  readonly tags: Tags;
+  /** alias -> version number */
+  readonly aliases: Record<string, number>;
+  /** Highest version number ever given out (deleted versions keep their number). */
+  readonly latestVersionNumber: number;
+}
+
+/** What the artifact check learned from the version's `MLmodel`. */
+export interface ArtifactInfo {
+  readonly flavors: Record<string, unknown>;
+  readonly mlflowVersion?: string;
+  readonly signature?: {
+    readonly inputs?: string;
+    readonly outputs?: string;
+    readonly params?: string;
+  };
+  /** Relative path of the saved input example inside the artifact, when one was saved. */
+  readonly inputExamplePath?: string;
+  /** Relative path of the serving input example (MLflow >= 2.12), when one was saved. */
+  readonly servingInputExamplePath?: string;
+  /** Relative path of a feature spec found in the artifact, when there is one. */
+  readonly featureSpecPath?: string;
+  readonly modelUuid?: string;
+}
+
+export interface ModelVersion {
+  readonly name: string;
+  readonly version: number;
+  readonly creationTimestamp: number;
+  readonly lastUpdatedTimestamp: number;
+  readonly userId?: string;
+  readonly currentStage: Stage;
+  readonly description: string;
+  readonly source: string;
+  readonly runId: string;
+  readonly runLink?: string;
+  readonly status: ModelVersionStatus;
+  readonly statusMessage?: string;
+  readonly tags: Tags;
+  readonly aliases: readonly string[];
+  readonly artifact?: ArtifactInfo;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextPageToken?: string;
+}
+
+/** Parses a stage in any case to its canonical spelling, or undefined when it is not a stage. */
+export function canonicalStage(input: string): Stage | undefined {
+  const lower = input.trim().toLowerCase();
+  return STAGES.find((s) => s.toLowerCase() === lower);
+}

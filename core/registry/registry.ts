@@ -1,0 +1,621 @@
+/**
+ * The model registry: registered models, versions, stages, aliases and tags, with the
+ * semantics of MLflow's Model Registry. One module, one interface, used by the registry
+ * Lambda, the local twin, and (later) the model host and the deploy workflow.
+ */
+import { type DomainEvent, domainEvent, type EventPublisher, type NewDomainEvent } from '../events/domain-events';
+import { alreadyExists, invalidParameter, MlflowError, notFound } from '../shared/errors';
+import { type ArtifactReader, inspectArtifact } from './artifacts';
+import type { ModelRecord, RegistryTable, VersionRecord } from './dynamo-store';
+import { canonicalStage, type ModelVersion, type Page, type RegisteredModel, type Stage, STAGES, type Tags } from './model';
+import {
+  type Clause,
+  compareBy,
+  decodePageToken,
+  encodePageToken,
+  type FilterSpec,
+  matches,
+  parseFilter,
+  parseOrderBy,
+} from './search';
+import type { SourcePolicy } from './sources';
+import { LIMITS, validateAlias, validateDescription, validateModelName, validateTag } from './validation';
+
+export interface RegisteredModelView extends RegisteredModel {
+  /** The latest version in each stage (None, Staging, Production, Archived) that has one. */
+  readonly latestVersions: readonly ModelVersion[];
+}
+
+export interface SearchRequest {
+  readonly filter?: string;
+  readonly maxResults?: number;
+  readonly orderBy?: readonly string[];
+  readonly pageToken?: string;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface RegistryDeps {
+  readonly table: RegistryTable;
+  readonly events: EventPublisher;
+  readonly sources: SourcePolicy;
+  readonly artifacts: ArtifactReader;
+  readonly clock?: Clock;
+  /** Called when a change was stored but its domain event could not be published. */
+  readonly onPublishError?: (error: unknown, events: readonly DomainEvent[]) => void;
+}
+
+export const SEARCH_MODELS_MAX_RESULTS = 1000;
+export const SEARCH_MODELS_DEFAULT_RESULTS = 100;
+export const SEARCH_VERSIONS_MAX_RESULTS = 200_000;
+export const SEARCH_VERSIONS_DEFAULT_RESULTS = 10_000;
+
+const MODEL_FILTER: FilterSpec = {
+  attributes: { name: ['=', '!=', 'LIKE', 'ILIKE'] },
+  aliases: { 'attributes.name': 'name', 'attribute.name': 'name' },
+  tagComparators: ['=', '!=', 'LIKE', 'ILIKE'],
+};
+
+const VERSION_FILTER: FilterSpec = {
+  attributes: {
+    name: ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'],
+    run_id: ['=', '!=', 'IN', 'NOT IN'],
+    source_path: ['=', '!=', 'LIKE', 'ILIKE'],
+    version_number: ['=', '!=', '<', '<=', '>', '>='],
+    user_id: ['=', '!=', 'LIKE', 'ILIKE'],
+    current_stage: ['=', '!=', 'IN', 'NOT IN'],
+    status: ['=', '!='],
+  },
+  numeric: ['version_number'],
+  aliases: { 'attributes.name': 'name', 'attributes.run_id': 'run_id', source: 'source_path' },
+  tagComparators: ['=', '!=', 'LIKE', 'ILIKE'],
+};
+
+const MODEL_ORDER_KEYS = {
+  name: 'name',
+  timestamp: 'creation_timestamp',
+  creation_timestamp: 'creation_timestamp',
+  last_updated_timestamp: 'last_updated_timestamp',
+};
+const VERSION_ORDER_KEYS = {
+  name: 'name',
+  version_number: 'version_number',
+  timestamp: 'creation_timestamp',
+  creation_timestamp: 'creation_timestamp',
+  last_updated_timestamp: 'last_updated_timestamp',
+};
+
+function checkMaxResults(value: number | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw invalidParameter(`Invalid value ${value} for parameter 'max_results' supplied. It must be between 1 and ${max}.`);
+  }
+  return value;
+}
+
+function paginate<T>(items: readonly T[], offset: number, limit: number): Page<T> {
+  const slice = items.slice(offset, offset + limit);
+  return {
+    items: slice,
+    nextPageToken: offset + limit < items.length ? encodePageToken(offset + limit) : undefined,
+  };
+}
+
+function tagsMatch(tags: Tags, clause: Clause): boolean {
+  return matches(clause, tags[clause.key]);
+}
+
+function checkTags(tags: readonly { key: string; value: string }[]): Tags {
+  if (tags.length > LIMITS.tagsPerRequest) {
+    throw invalidParameter(`At most ${LIMITS.tagsPerRequest} tags may be given at once; got ${tags.length}.`);
+  }
+  const out: Tags = {};
+  for (const { key, value } of tags) {
+    validateTag(key, value);
+    out[key] = value;
+  }
+  return out;
+}
+
+export class ModelRegistry {
+  private readonly table: RegistryTable;
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: RegistryDeps) {
+    this.table = deps.table;
+    this.clock = deps.clock ?? { now: () => Date.now() };
+  }
+
+  // ---- registered models -------------------------------------------------------------
+
+  async createRegisteredModel(input: {
+    name: string;
+    description?: string;
+    tags?: readonly { key: string; value: string }[];
+  }): Promise<RegisteredModelView> {
+    validateModelName(input.name);
+    validateDescription(input.description ?? '');
+    const tags = checkTags(input.tags ?? []);
+    const record = await this.table.createModel({
+      name: input.name,
+      description: input.description ?? '',
+      tags,
+      now: this.clock.now(),
+    });
+    if (!record) throw alreadyExists(`Registered Model (name=${input.name}) already exists.`);
+    await this.emit({ type: 'RegisteredModelCreated', modelName: record.name });
+    return { ...this.modelView(record), latestVersions: [] };
+  }
+
+  async getRegisteredModel(name: string): Promise<RegisteredModelView> {
+    const model = await this.requireModel(name);
+    return this.withLatestVersions(model, await this.table.listVersions(model.modelId));
+  }
+
+  async searchRegisteredModels(request: SearchRequest): Promise<Page<RegisteredModelView>> {
+    const limit = checkMaxResults(request.maxResults, SEARCH_MODELS_DEFAULT_RESULTS, SEARCH_MODELS_MAX_RESULTS);
+    const clauses = parseFilter(request.filter, MODEL_FILTER);
+    const order = parseOrderBy(request.orderBy, MODEL_ORDER_KEYS);
+    const offset = decodePageToken(request.pageToken);
+    const models = await this.candidateModels(clauses);
+    const selected = models.filter((m) =>
+      clauses.every((c) => (c.type === 'tag' ? tagsMatch(m.tags, c) : matches(c, m.name))),
+    );
+    if (!order.some((o) => o.key === 'name')) order.push({ key: 'name', ascending: true });
+    selected.sort(
+      compareBy<ModelRecord>(order, (m, key) =>
+        key === 'name' ? m.name : key === 'creation_timestamp' ? m.created : m.updated,
+      ),
+    );
+    const page = paginate(selected, offset, limit);
+    const items = await Promise.all(
+      page.items.map(async (m) => this.withLatestVersions(m, await this.table.listVersions(m.modelId))),
+    );
+    return { items, nextPageToken: page.nextPageToken };
+  }
+
+  /** Narrows the models to read using the filter's name clauses where the table can. */
+  private async candidateModels(clauses: readonly Clause[]): Promise<ModelRecord[]> {
+    const exact = clauses.find((c) => c.type === 'attribute' && c.comparator === '=');
+    if (exact) {
+      const model = await this.table.findModel(exact.value as string);
+      return model ? [model] : [];
+    }
+    const like = clauses.find((c) => c.type === 'attribute' && c.comparator === 'LIKE');
+    const prefix = like ? /^[^%_]*/.exec(like.value as string)?.[0] : undefined;
+    return this.table.listModels(prefix || undefined);
+  }
+
+  async updateRegisteredModel(name: string, description: string | undefined): Promise<RegisteredModelView> {
+    const model = await this.requireModel(name);
+    if (description !== undefined) validateDescription(description);
+    const updated = await this.table.updateModel(model.modelId, { description, now: this.clock.now() });
+    if (!updated) throw this.modelNotFound(name);
+    return this.withLatestVersions(updated, await this.table.listVersions(updated.modelId));
+  }
+
+  async renameRegisteredModel(name: string, newName: string): Promise<RegisteredModelView> {
+    validateModelName(newName, 'new_name');
+    const model = await this.requireModel(name);
+    if (newName === name) return this.withLatestVersions(model, await this.table.listVersions(model.modelId));
+    const outcome = await this.table.renameModel(model, newName, this.clock.now());
+    if (outcome === 'taken') throw alreadyExists(`Registered Model (name=${newName}) already exists.`);
+    if (outcome === 'gone') throw this.modelNotFound(name);
+    await this.emit({ type: 'RegisteredModelRenamed', modelName: newName, previousName: name });
+    return this.getRegisteredModel(newName);
+  }
+
+  async deleteRegisteredModel(name: string): Promise<void> {
+    const model = await this.requireModel(name);
+    await this.table.deleteModel(model);
+    await this.emit({ type: 'RegisteredModelDeleted', modelName: name });
+  }
+
+  async setRegisteredModelTag(name: string, key: string, value: string): Promise<void> {
+    validateTag(key, value);
+    const model = await this.requireModel(name);
+    const updated = await this.table.updateModel(model.modelId, { setTag: [key, value], now: this.clock.now() });
+    if (!updated) throw this.modelNotFound(name);
+    await this.emit({ type: 'RegisteredModelTagsChanged', modelName: name, key, deleted: false });
+  }
+
+  async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
+    const model = await this.requireModel(name);
+    if (!(key in model.tags)) {
+      throw notFound(`No tag with name: ${key} in registered model with name: ${name}`);
+    }
+    const updated = await this.table.updateModel(model.modelId, { deleteTag: key, now: this.clock.now() });
+    if (!updated) throw this.modelNotFound(name);
+    await this.emit({ type: 'RegisteredModelTagsChanged', modelName: name, key, deleted: true });
+  }
+
+  async getLatestVersions(name: string, stages?: readonly string[]): Promise<ModelVersion[]> {
+    const model = await this.requireModel(name);
+    const wanted = stages && stages.length > 0 ? stages.map((s) => this.requireStage(s)) : [...STAGES];
+    const latest = this.latestPerStage(model, await this.table.listVersions(model.modelId));
+    return latest.filter((v) => wanted.includes(v.currentStage));
+  }
+
+  // ---- aliases -----------------------------------------------------------------------
+
+  async setAlias(name: string, alias: string, version: number): Promise<void> {
+    validateAlias(alias);
+    const model = await this.requireModel(name);
+    if (!(await this.table.getVersion(model.modelId, version))) throw this.versionNotFound(name, version);
+    const updated = await this.table.setAlias(model.modelId, alias, version, this.clock.now());
+    if (!updated) throw this.modelNotFound(name);
+    await this.emit({ type: 'ModelAliasSet', modelName: name, version, alias });
+  }
+
+  async deleteAlias(name: string, alias: string): Promise<void> {
+    const model = await this.requireModel(name);
+    const version = model.aliases[alias];
+    // MLflow answers success when the alias does not exist; so do we.
+    if (version === undefined) return;
+    if (await this.table.deleteAlias(model.modelId, alias, this.clock.now(), version)) {
+      await this.emit({ type: 'ModelAliasDeleted', modelName: name, version, alias });
+    }
+  }
+
+  async getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
+    const model = await this.requireModel(name);
+    const version = model.aliases[alias];
+    if (version === undefined) throw invalidParameter(`Registered model alias ${alias} not found.`);
+    const record = await this.table.getVersion(model.modelId, version);
+    if (!record) throw invalidParameter(`Registered model alias ${alias} not found.`);
+    return this.versionView(model, record);
+  }
+
+  // ---- model versions ----------------------------------------------------------------
+
+  async createModelVersion(input: {
+    name: string;
+    source: string;
+    runId?: string;
+    runLink?: string;
+    description?: string;
+    tags?: readonly { key: string; value: string }[];
+    userId?: string;
+  }): Promise<ModelVersion> {
+    validateModelName(input.name);
+    if (input.source === '') throw invalidParameter("Missing value for required parameter 'source'.");
+    if (input.source.length > LIMITS.sourceLength) {
+      throw invalidParameter(`Source is ${input.source.length} characters long; the limit is ${LIMITS.sourceLength}.`);
+    }
+    if ((input.runId ?? '').length > LIMITS.runIdLength || !/^[A-Za-z0-9_-]*$/.test(input.runId ?? '')) {
+      throw invalidParameter(`Invalid run_id '${input.runId}': expected an MLflow run id.`);
+    }
+    if ((input.runLink ?? '').length > LIMITS.runLinkLength) {
+      throw invalidParameter(`run_link is longer than ${LIMITS.runLinkLength} characters.`);
+    }
+    validateDescription(input.description ?? '');
+    const tags = checkTags(input.tags ?? []);
+    await this.deps.sources.resolve(input.source);
+    const model = await this.requireModel(input.name);
+    const record = await this.table.createVersion(
+      model.modelId,
+      {
+        source: input.source,
+        runId: input.runId ?? '',
+        runLink: input.runLink || undefined,
+        description: input.description ?? '',
+        tags,
+        userId: input.userId,
+      },
+      this.clock.now(),
+    );
+    if (!record) throw this.modelNotFound(input.name);
+    await this.emit({ type: 'ModelVersionCreated', modelName: model.name, version: record.version, source: record.source });
+    return this.versionView(model, record);
+  }
+
+  /**
+   * The registration check for a PENDING_REGISTRATION version: reads its `MLmodel` and
+   * marks it READY (recording flavors, signature, examples, feature spec) or
+   * FAILED_REGISTRATION with the reason. Idempotent: a version no longer pending is left alone.
+   */
+  async completeRegistration(name: string, version: number): Promise<ModelVersion | undefined> {
+    const model = await this.table.findModel(name);
+    const record = model && (await this.table.getVersion(model.modelId, version));
+    if (!model || !record || record.status !== 'PENDING_REGISTRATION') return undefined;
+    let outcome: { status: 'READY'; artifact: NonNullable<VersionRecord['artifact']> } | { status: 'FAILED_REGISTRATION'; reason: string };
+    try {
+      const resolved = await this.deps.sources.resolve(record.source);
+      outcome = { status: 'READY', artifact: await inspectArtifact(this.deps.artifacts, resolved) };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      outcome = { status: 'FAILED_REGISTRATION', reason: `Artifact check failed for '${record.source}': ${reason}` };
+    }
+    const now = this.clock.now();
+    const changed = await this.table.updateVersion(model.modelId, version, {
+      status: outcome.status,
+      statusMessage: outcome.status === 'READY' ? '' : outcome.reason,
+      artifact: outcome.status === 'READY' ? outcome.artifact : undefined,
+      expectStatus: 'PENDING_REGISTRATION',
+      now,
+    });
+    if (!changed) return undefined;
+    await this.emit(
+      outcome.status === 'READY'
+        ? { type: 'ModelVersionReady', modelName: model.name, version }
+        : { type: 'ModelVersionFailed', modelName: model.name, version, reason: outcome.reason },
+    );
+    return this.versionView(model, changed.after);
+  }
+
+  /** Versions still waiting for their registration check (e.g. after a crash). */
+  async pendingVersions(): Promise<ModelVersion[]> {
+    const pending = (await this.table.listAllVersions()).filter((v) => v.status === 'PENDING_REGISTRATION');
+    return this.joinModels(pending);
+  }
+
+  async getModelVersion(name: string, version: number): Promise<ModelVersion> {
+    const model = await this.requireModel(name);
+    const record = await this.table.getVersion(model.modelId, version);
+    if (!record) throw this.versionNotFound(name, version);
+    return this.versionView(model, record);
+  }
+
+  async searchModelVersions(request: SearchRequest): Promise<Page<ModelVersion>> {
+    const limit = checkMaxResults(request.maxResults, SEARCH_VERSIONS_DEFAULT_RESULTS, SEARCH_VERSIONS_MAX_RESULTS);
+    const clauses = parseFilter(request.filter, VERSION_FILTER);
+    const order = parseOrderBy(request.orderBy, VERSION_ORDER_KEYS);
+    const offset = decodePageToken(request.pageToken);
+    for (const c of clauses) {
+      if (c.key === 'current_stage' && c.type === 'attribute') {
+        const values = Array.isArray(c.value) ? c.value : [c.value as string];
+        for (const v of values) this.requireStage(v);
+      }
+    }
+    const versions = (await this.candidateVersions(clauses)).filter((v) =>
+      clauses.every((c) => {
+        if (c.type === 'tag') return tagsMatch(v.tags, c);
+        const actual =
+          c.key === 'name' ? v.name
+          : c.key === 'run_id' ? v.runId
+          : c.key === 'source_path' ? v.source
+          : c.key === 'version_number' ? v.version
+          : c.key === 'user_id' ? v.userId
+          : c.key === 'current_stage' ? v.currentStage
+          : v.status;
+        if (c.key === 'current_stage') {
+          const wanted = (Array.isArray(c.value) ? c.value : [c.value as string]).map((s) => this.requireStage(s));
+          const hit = wanted.includes(v.currentStage);
+          return c.comparator === '=' || c.comparator === 'IN' ? hit : !hit;
+        }
+        return matches(c, actual);
+      }),
+    );
+    const keys = order.length > 0 ? order : [{ key: 'last_updated_timestamp', ascending: false }];
+    keys.push({ key: 'name', ascending: true }, { key: 'version_number', ascending: false });
+    versions.sort(
+      compareBy<ModelVersion>(keys, (v, key) =>
+        key === 'name' ? v.name
+        : key === 'version_number' ? v.version
+        : key === 'creation_timestamp' ? v.creationTimestamp
+        : v.lastUpdatedTimestamp,
+      ),
+    );
+    return paginate(versions, offset, limit);
+  }
+
+  /** Reads only the versions a filter can concern, using the table's keys where it can. */
+  private async candidateVersions(clauses: readonly Clause[]): Promise<ModelVersion[]> {
+    const byName = clauses.find((c) => c.type === 'attribute' && c.key === 'name' && (c.comparator === '=' || c.comparator === 'IN'));
+    if (byName) {
+      const names = Array.isArray(byName.value) ? byName.value : [byName.value as string];
+      const lists = await Promise.all(
+        names.map(async (n) => {
+          const model = await this.table.findModel(n);
+          return model ? (await this.table.listVersions(model.modelId)).map((r) => this.versionView(model, r)) : [];
+        }),
+      );
+      return lists.flat();
+    }
+    const byRun = clauses.find((c) => c.type === 'attribute' && c.key === 'run_id' && (c.comparator === '=' || c.comparator === 'IN'));
+    if (byRun) {
+      const runs = Array.isArray(byRun.value) ? byRun.value : [byRun.value as string];
+      const records = (await Promise.all(runs.map((r) => (r === '' ? [] : this.table.listVersionsByRun(r))))).flat();
+      return this.joinModels(records);
+    }
+    return this.joinModels(await this.table.listAllVersions());
+  }
+
+  /** Attaches model names and aliases; versions whose model is gone are dropped. */
+  private async joinModels(records: readonly VersionRecord[]): Promise<ModelVersion[]> {
+    const models = await this.table.getModelsByIds(records.map((r) => r.modelId));
+    return records.flatMap((r) => {
+      const model = models.get(r.modelId);
+      return model ? [this.versionView(model, r)] : [];
+    });
+  }
+
+  async updateModelVersion(name: string, version: number, description: string | undefined): Promise<ModelVersion> {
+    if (description !== undefined) validateDescription(description);
+    const model = await this.requireModel(name);
+    const changed = await this.table.updateVersion(model.modelId, version, { description, now: this.clock.now() });
+    if (!changed) throw this.versionNotFound(name, version);
+    await this.table.touchModel(model.modelId, this.clock.now());
+    return this.versionView(model, changed.after);
+  }
+
+  async deleteModelVersion(name: string, version: number): Promise<void> {
+    const model = await this.requireModel(name);
+    const deleted = await this.table.deleteVersion(model.modelId, version);
+    if (!deleted) throw this.versionNotFound(name, version);
+    const now = this.clock.now();
+    const events: NewDomainEvent[] = [{ type: 'ModelVersionDeleted', modelName: name, version }];
+    for (const [alias, v] of Object.entries(model.aliases)) {
+      if (v === version && (await this.table.deleteAlias(model.modelId, alias, now, version))) {
+        events.push({ type: 'ModelAliasDeleted', modelName: name, version, alias });
+      }
+    }
+    await this.table.touchModel(model.modelId, now);
+    await this.emit(...events);
+  }
+
+  async transitionModelVersionStage(
+    name: string,
+    version: number,
+    stageInput: string,
+    archiveExistingVersions: boolean,
+  ): Promise<ModelVersion> {
+    const stage = this.requireStage(stageInput);
+    const model = await this.requireModel(name);
+    const now = this.clock.now();
+    const changed = await this.table.updateVersion(model.modelId, version, { stage, now });
+    if (!changed) throw this.versionNotFound(name, version);
+    const events: NewDomainEvent[] = [];
+    if (changed.before.stage !== stage) {
+      events.push({ type: 'ModelVersionStageChanged', modelName: name, version, fromStage: changed.before.stage, toStage: stage });
+    }
+    if (archiveExistingVersions && (stage === 'Staging' || stage === 'Production')) {
+      const others = (await this.table.listVersions(model.modelId)).filter(
+        (v) => v.version !== version && v.stage === stage,
+      );
+      for (const other of others) {
+        const archived = await this.table.updateVersion(model.modelId, other.version, {
+          stage: 'Archived',
+          expectStage: stage,
+          now,
+        });
+        if (archived) {
+          events.push({ type: 'ModelVersionStageChanged', modelName: name, version: other.version, fromStage: stage, toStage: 'Archived' });
+        }
+      }
+    }
+    await this.table.touchModel(model.modelId, now);
+    await this.emit(...events);
+    return this.versionView(model, changed.after);
+  }
+
+  async setModelVersionTag(name: string, version: number, key: string, value: string): Promise<void> {
+    validateTag(key, value);
+    const model = await this.requireModel(name);
+    const changed = await this.table.updateVersion(model.modelId, version, { setTag: [key, value], now: this.clock.now() });
+    if (!changed) throw this.versionNotFound(name, version);
+    await this.emit({ type: 'ModelVersionTagsChanged', modelName: name, version, key, deleted: false });
+  }
+
+  async deleteModelVersionTag(name: string, version: number, key: string): Promise<void> {
+    const model = await this.requireModel(name);
+    const record = await this.table.getVersion(model.modelId, version);
+    if (!record) throw this.versionNotFound(name, version);
+    if (!(key in record.tags)) {
+      throw notFound(`No tag with name: ${key} for model version ${name} version ${version}`);
+    }
+    const changed = await this.table.updateVersion(model.modelId, version, { deleteTag: key, now: this.clock.now() });
+    if (!changed) throw this.versionNotFound(name, version);
+    await this.emit({ type: 'ModelVersionTagsChanged', modelName: name, version, key, deleted: true });
+  }
+
+  async getModelVersionDownloadUri(name: string, version: number): Promise<string> {
+    return (await this.getModelVersion(name, version)).source;
+  }
+
+  /**
+   * Resolves a scoring reference — a version number, a stage (any case) or `@alias` — to
+   * the version that holds it now. Stages resolve to their highest version.
+   */
+  async resolveRef(name: string, ref: string): Promise<ModelVersion> {
+    if (ref.startsWith('@')) return this.getVersionByAlias(name, ref.slice(1));
+    if (/^[0-9]+$/.test(ref)) return this.getModelVersion(name, Number(ref));
+    const stage = canonicalStage(ref);
+    if (!stage || stage === 'None' || stage === 'Archived') {
+      throw invalidParameter(`Invalid model reference '${ref}': use a version number, Staging, Production or @<alias>.`);
+    }
+    const [latest] = await this.getLatestVersions(name, [stage]);
+    if (!latest) throw notFound(`Registered model '${name}' has no version in stage ${stage}.`);
+    return latest;
+  }
+
+  // ---- helpers -----------------------------------------------------------------------
+
+  private requireStage(input: string): Stage {
+    const stage = canonicalStage(input);
+    if (!stage) {
+      throw invalidParameter(`Invalid Model Version stage: ${input}. Value must be one of ${STAGES.join(', ')}.`);
+    }
+    return stage;
+  }
+
+  private async requireModel(name: string): Promise<ModelRecord> {
+    if (name === '') throw invalidParameter("Missing value for required parameter 'name'.");
+    const model = await this.table.findModel(name);
+    if (!model) throw this.modelNotFound(name);
+    return model;
+  }
+
+  private modelNotFound(name: string): MlflowError {
+    return notFound(`Registered Model with name=${name} not found`);
+  }
+
+  private versionNotFound(name: string, version: number): MlflowError {
+    return notFound(`Model Version (name=${name}, version=${version}) not found`);
+  }
+
+  private modelView(record: ModelRecord): RegisteredModel {
+    return {
+      name: record.name,
+      description: record.description,
+      creationTimestamp: record.created,
+      lastUpdatedTimestamp: record.updated,
+      tags: record.tags,
+      aliases: record.aliases,
+      latestVersionNumber: record.latestVersion,
+    };
+  }
+
+  private versionView(model: ModelRecord, record: VersionRecord): ModelVersion {
+    return {
+      name: model.name,
+      version: record.version,
+      creationTimestamp: record.created,
+      lastUpdatedTimestamp: record.updated,
+      userId: record.userId,
+      currentStage: record.stage,
+      description: record.description,
+      source: record.source,
+      runId: record.runId,
+      runLink: record.runLink,
+      status: record.status,
+      statusMessage: record.statusMessage,
+      tags: record.tags,
+      aliases: Object.entries(model.aliases)
+        .filter(([, v]) => v === record.version)
+        .map(([a]) => a)
+        .sort(),
+      artifact: record.artifact,
+    };
+  }
+
+  private latestPerStage(model: ModelRecord, versions: readonly VersionRecord[]): ModelVersion[] {
+    const latest = new Map<Stage, VersionRecord>();
+    for (const v of versions) {
+      const held = latest.get(v.stage);
+      if (!held || v.version > held.version) latest.set(v.stage, v);
+    }
+    return STAGES.flatMap((s) => {
+      const v = latest.get(s);
+      return v ? [this.versionView(model, v)] : [];
+    });
+  }
+
+  private withLatestVersions(model: ModelRecord, versions: readonly VersionRecord[]): RegisteredModelView {
+    return { ...this.modelView(model), latestVersions: this.latestPerStage(model, versions) };
+  }
+
+  private async emit(...events: NewDomainEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const now = this.clock.now();
+    const built = events.map((e) => domainEvent(e, now));
+    try {
+      await this.deps.events.publish(built);
+    } catch (error) {
+      // The change is stored; the periodic reconcile converges anything that missed the event.
+      this.deps.onPublishError?.(error, built);
+    }
+  }
+}

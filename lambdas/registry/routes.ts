@@ -1,0 +1,262 @@
+/**
+ * MLflow's Model Registry REST API: each route's parameters (validated with a schema)
+ * and the registry call it makes. Transport-only: all semantics live in the registry.
+ */
+import { z } from 'zod';
+import type { ModelRegistry } from '../../core/registry/registry';
+import { parseVersion } from '../../core/registry/validation';
+import { modelVersionJson, registeredModelJson } from './mlflow-json';
+
+export const API_PREFIX = '/api/2.0/mlflow/';
+
+const name = z.string({ error: 'expected a string' });
+const text = z.string({ error: 'expected a string' });
+/** Versions are strings in MLflow's protocol; numbers are accepted too. */
+const version = z
+  .union([z.string(), z.number()], { error: 'expected a version number' })
+  .transform((v) => parseVersion(v));
+const tags = z
+  .array(z.object({ key: text, value: text }, { error: 'expected {"key": …, "value": …}' }), {
+    error: 'expected a list of {"key": …, "value": …}',
+  })
+  .optional();
+/** Query strings carry everything as text; bodies may carry numbers. */
+const intLike = z
+  .union([z.number(), z.string().regex(/^-?[0-9]+$/, 'expected an integer')], { error: 'expected an integer' })
+  .transform(Number)
+  .optional();
+/** order_by may repeat in a query string, or be a list in a body. */
+const stringList = z
+  .union([text, z.array(text)], { error: 'expected a string or a list of strings' })
+  .transform((v) => (Array.isArray(v) ? v : [v]))
+  .optional();
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', 'True', 'False'])], { error: 'expected true or false' })
+  .transform((v) => v === true || v === 'true' || v === 'True')
+  .optional();
+const search = z.object({
+  filter: text.optional(),
+  max_results: intLike,
+  order_by: stringList,
+  page_token: text.optional(),
+});
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface Route<S extends z.ZodType = z.ZodType> {
+  readonly method: Method;
+  /** Path under /api/2.0/mlflow/. */
+  readonly path: string;
+  readonly params: S;
+  readonly run: (registry: ModelRegistry, params: z.output<S>) => Promise<unknown>;
+}
+
+const route = <S extends z.ZodType>(r: Route<S>): Route => r as unknown as Route;
+
+export const ROUTES: readonly Route[] = [
+  // ---- registered models
+  route({
+    method: 'POST',
+    path: 'registered-models/create',
+    params: z.object({ name, tags, description: text.optional() }),
+    run: async (r, p) => ({ registered_model: registeredModelJson(await r.createRegisteredModel(p)) }),
+  }),
+  route({
+    method: 'GET',
+    path: 'registered-models/get',
+    params: z.object({ name }),
+    run: async (r, p) => ({ registered_model: registeredModelJson(await r.getRegisteredModel(p.name)) }),
+  }),
+  ...(['GET', 'POST'] as const).map((method) =>
+    route({
+      method,
+      path: 'registered-models/search',
+      params: search,
+      run: async (r, p) => {
+        const page = await r.searchRegisteredModels({
+          filter: p.filter,
+          maxResults: p.max_results,
+          orderBy: p.order_by,
+          pageToken: p.page_token,
+        });
+        return {
+          registered_models: page.items.length > 0 ? page.items.map(registeredModelJson) : undefined,
+          next_page_token: page.nextPageToken,
+        };
+      },
+    }),
+  ),
+  route({
+    method: 'PATCH',
+    path: 'registered-models/update',
+    params: z.object({ name, description: text.optional() }),
+    run: async (r, p) => ({ registered_model: registeredModelJson(await r.updateRegisteredModel(p.name, p.description)) }),
+  }),
+  route({
+    method: 'POST',
+    path: 'registered-models/rename',
+    params: z.object({ name, new_name: name }),
+    run: async (r, p) => ({ registered_model: registeredModelJson(await r.renameRegisteredModel(p.name, p.new_name)) }),
+  }),
+  route({
+    method: 'DELETE',
+    path: 'registered-models/delete',
+    params: z.object({ name }),
+    run: async (r, p) => {
+      await r.deleteRegisteredModel(p.name);
+      return {};
+    },
+  }),
+  route({
+    method: 'POST',
+    path: 'registered-models/set-tag',
+    params: z.object({ name, key: text, value: text }),
+    run: async (r, p) => {
+      await r.setRegisteredModelTag(p.name, p.key, p.value);
+      return {};
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: 'registered-models/delete-tag',
+    params: z.object({ name, key: text }),
+    run: async (r, p) => {
+      await r.deleteRegisteredModelTag(p.name, p.key);
+      return {};
+    },
+  }),
+  route({
+    method: 'POST',
+    path: 'registered-models/alias',
+    params: z.object({ name, alias: text, version }),
+    run: async (r, p) => {
+      await r.setAlias(p.name, p.alias, p.version);
+      return {};
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: 'registered-models/alias',
+    params: z.object({ name, alias: text }),
+    run: async (r, p) => {
+      await r.deleteAlias(p.name, p.alias);
+      return {};
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'registered-models/alias',
+    params: z.object({ name, alias: text }),
+    run: async (r, p) => ({ model_version: modelVersionJson(await r.getVersionByAlias(p.name, p.alias)) }),
+  }),
+  ...(['GET', 'POST'] as const).map((method) =>
+    route({
+      method,
+      path: 'registered-models/get-latest-versions',
+      params: z.object({ name, stages: stringList }),
+      run: async (r, p) => {
+        const versions = await r.getLatestVersions(p.name, p.stages);
+        return { model_versions: versions.length > 0 ? versions.map(modelVersionJson) : undefined };
+      },
+    }),
+  ),
+  // ---- model versions
+  route({
+    method: 'POST',
+    path: 'model-versions/create',
+    params: z.object({
+      name,
+      source: text,
+      run_id: text.optional(),
+      tags,
+      run_link: text.optional(),
+      description: text.optional(),
+    }),
+    run: async (r, p) => ({
+      model_version: modelVersionJson(
+        await r.createModelVersion({
+          name: p.name,
+          source: p.source,
+          runId: p.run_id,
+          runLink: p.run_link,
+          description: p.description,
+          tags: p.tags,
+        }),
+      ),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: 'model-versions/get',
+    params: z.object({ name, version }),
+    run: async (r, p) => ({ model_version: modelVersionJson(await r.getModelVersion(p.name, p.version)) }),
+  }),
+  ...(['GET', 'POST'] as const).map((method) =>
+    route({
+      method,
+      path: 'model-versions/search',
+      params: search,
+      run: async (r, p) => {
+        const page = await r.searchModelVersions({
+          filter: p.filter,
+          maxResults: p.max_results,
+          orderBy: p.order_by,
+          pageToken: p.page_token,
+        });
+        return {
+          model_versions: page.items.length > 0 ? page.items.map(modelVersionJson) : undefined,
+          next_page_token: page.nextPageToken,
+        };
+      },
+    }),
+  ),
+  route({
+    method: 'PATCH',
+    path: 'model-versions/update',
+    params: z.object({ name, version, description: text.optional() }),
+    run: async (r, p) => ({ model_version: modelVersionJson(await r.updateModelVersion(p.name, p.version, p.description)) }),
+  }),
+  route({
+    method: 'DELETE',
+    path: 'model-versions/delete',
+    params: z.object({ name, version }),
+    run: async (r, p) => {
+      await r.deleteModelVersion(p.name, p.version);
+      return {};
+    },
+  }),
+  route({
+    method: 'POST',
+    path: 'model-versions/transition-stage',
+    params: z.object({ name, version, stage: text, archive_existing_versions: bool }),
+    run: async (r, p) => ({
+      model_version: modelVersionJson(
+        await r.transitionModelVersionStage(p.name, p.version, p.stage, p.archive_existing_versions ?? false),
+      ),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: 'model-versions/set-tag',
+    params: z.object({ name, version, key: text, value: text }),
+    run: async (r, p) => {
+      await r.setModelVersionTag(p.name, p.version, p.key, p.value);
+      return {};
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: 'model-versions/delete-tag',
+    params: z.object({ name, version, key: text }),
+    run: async (r, p) => {
+      await r.deleteModelVersionTag(p.name, p.version, p.key);
+      return {};
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'model-versions/get-download-uri',
+    params: z.object({ name, version }),
+    run: async (r, p) => ({ artifact_uri: await r.getModelVersionDownloadUri(p.name, p.version) }),
+  }),
+];

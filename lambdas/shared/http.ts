@@ -1,0 +1,116 @@
+/**
+ * The HTTP side of the Lambdas: API Gateway proxy events in, JSON responses out,
+ * and the one place where errors become responses.
+ */
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { ZodError, ZodType } from 'zod';
+import { invalidParameter, MlflowError } from '../../core/shared/errors';
+import { logger } from './logger';
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function errorResponse(error: MlflowError): APIGatewayProxyResult {
+  return json(error.status, error.toJSON());
+}
+
+/** Maps every thrown error to an MLflow-style JSON response; details of 5xx stay in the logs. */
+export function mlflowErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      if (error instanceof MlflowError) {
+        if (error.status >= 500) logger.error('request failed', { error });
+        request.response = errorResponse(error);
+        return;
+      }
+      logger.error('unhandled error', { error: error as Error });
+      request.response = errorResponse(
+        new MlflowError(
+          'INTERNAL_ERROR',
+          `Internal error while handling the request; see the server logs (request id ${request.context.awsRequestId}).`,
+        ),
+      );
+    },
+  };
+}
+
+/** Logs one line per request (method, path, status, duration) with the Lambda context. */
+export function accessLog(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const started = Symbol('started');
+  type Timed = { [started]?: number };
+  const done = (request: { event: APIGatewayProxyEvent; response: APIGatewayProxyResult | null; internal: unknown }) => {
+    const t0 = (request.internal as Timed)[started] ?? Date.now();
+    logger.info('request', {
+      method: request.event.httpMethod,
+      path: request.event.path,
+      status: request.response?.statusCode,
+      durationMs: Date.now() - t0,
+    });
+  };
+  return {
+    before: (request) => {
+      (request.internal as Timed)[started] = Date.now();
+    },
+    after: done,
+    // Register before mlflowErrors: middy runs onError hooks last-registered first,
+    // so by then the error has become a response.
+    onError: done,
+  };
+}
+
+/** The request's parameters: the query string for GET, the JSON body otherwise. */
+export function requestParams(event: APIGatewayProxyEvent): Record<string, unknown> {
+  const fromQuery = (): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    const multi = event.multiValueQueryStringParameters ?? {};
+    for (const [key, value] of Object.entries(event.queryStringParameters ?? {})) {
+      const all = multi[key];
+      out[key] = all && all.length > 1 ? all : value;
+    }
+    return out;
+  };
+  if (event.httpMethod === 'GET') return fromQuery();
+  const raw = event.body === null || event.body === undefined ? '' : event.isBase64Encoded
+    ? Buffer.from(event.body, 'base64').toString('utf8')
+    : event.body;
+  if (raw.trim() === '') {
+    // DELETE callers sometimes put parameters in the query string.
+    return event.httpMethod === 'DELETE' ? fromQuery() : {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new MlflowError('MALFORMED_REQUEST', `Malformed JSON in the request body: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new MlflowError('MALFORMED_REQUEST', 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function describeZodError(error: ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const field = issue.path.join('.') || 'request';
+      if (issue.code === 'invalid_type' && issue.input === undefined) {
+        return `Missing value for required parameter '${field}'.`;
+      }
+      return `Invalid value for parameter '${field}': ${issue.message}.`;
+    })
+    .join(' ');
+}
+
+/** Validates parameters against a schema; failures are INVALID_PARAMETER_VALUE naming each field. */
+export function parseParams<T>(schema: ZodType<T>, params: Record<string, unknown>): T {
+  const result = schema.safeParse(params);
+  if (!result.success) throw invalidParameter(describeZodError(result.error));
+  return result.data;
+}

@@ -1,0 +1,16 @@
+import { EventBridgePublisher } from '../../core/events/eventbridge-publisher';
+import { createRegistry } from '../../core/registry';
+import type { ModelRegistry } from '../../core/registry/registry';
+import { requiredEnv } from './config';
+import { logger } from './logger';
+
+/** The registry as a Lambda sees it: table, source roots and event bus from its environment. */
+export function registryFromEnv(): ModelRegistry {
+  return createRegistry({
+    tableName: requiredEnv('REGISTRY_TABLE'),
+    sourceRoots: requiredEnv('MLSERVE_SOURCE_ROOTS'),
+    events: new EventBridgePublisher(requiredEnv('EVENT_BUS_NAME')),
+    onPublishError: (error, events) =>
+      logger.error('domain events not published', { error: error as Error, types: events.map((e) => e.type) }),
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * The local twin's API gateway: a loopback HTTP server that turns each request into the
+ * API Gateway proxy event the Lambda handlers receive on AWS, and their results back into
+ * HTTP responses. Routes are path prefixes, as the REST API's resources are.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface GatewayRoute {
+  /** Path prefix, e.g. `/api/2.0/mlflow/`. */
+  readonly prefix: string;
+  readonly functionName: string;
+  readonly handler: ProxyHandler;
+}
+
+/** API Gateway's own payload limit. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+class PayloadTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new PayloadTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function toProxyEvent(req: IncomingMessage, body: Buffer, requestId: string): APIGatewayProxyEvent {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const key = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[key] = headers[key] === undefined ? value : `${headers[key]},${value}`;
+    (multiValueHeaders[key] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    query[key] = value;
+    (multiQuery[key] ??= []).push(value);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  return {
+    resource: url.pathname,
+    path: url.pathname,
+    httpMethod: (req.method ?? 'GET').toUpperCase(),
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body.length > 0 ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      authorizer: undefined,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: (req.method ?? 'GET').toUpperCase(),
+      identity: {
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: req.headers['user-agent'] ?? null,
+      } as APIGatewayProxyEvent['requestContext']['identity'],
+      path: url.pathname,
+      stage: 'local',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: url.pathname,
+    },
+  };
+}
+
+function lambdaContext(functionName: string, requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface Gateway {
+  readonly server: Server;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(routes: readonly GatewayRoute[], port: number, host = '127.0.0.1'): Promise<Gateway> {
+  const server = createServer(async (req, res) => {
+    const requestId = randomUUID();
+    try {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const route = routes.find((r) => path.startsWith(r.prefix));
+      if (!route) {
+        sendJson(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API endpoint at ${path}` });
+        return;
+      }
+      const body = await readBody(req);
+      const result = await route.handler(toProxyEvent(req, body, requestId), lambdaContext(route.functionName, requestId));
+      const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
+      for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
+      res.writeHead(result.statusCode, headers);
+      res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+    } catch (error) {
+      if (error instanceof PayloadTooLarge) {
+        sendJson(res, 413, {
+          error_code: 'BAD_REQUEST',
+          message: `Request body exceeds the ${MAX_BODY_BYTES} byte limit.`,
+        });
+        req.resume();
+        return;
+      }
+      process.stderr.write(`gateway: ${(error as Error).stack ?? String(error)}\n`);
+      if (!res.headersSent) {
+        sendJson(res, 502, { error_code: 'INTERNAL_ERROR', message: `Internal server error (request id ${requestId}).` });
+      } else {
+        res.destroy();
+      }
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,32 @@
+/** `npm start`: runs the local twin until interrupted. */
+import path from 'node:path';
+import { startTwin } from './twin';
+
+const home = process.env.MLSERVE_HOME || './.mlserve';
+const port = Number(process.env.MLSERVE_PORT || 8080);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`MLSERVE_PORT must be a port number, got '${process.env.MLSERVE_PORT}'\n`);
+  process.exit(2);
+}
+
+const twin = await startTwin({ home, port, sourceRoots: process.env.MLSERVE_SOURCE_ROOTS || undefined });
+process.stdout.write(
+  [
+    `mlserve local twin listening on ${twin.url}`,
+    `  registry API:   ${twin.url}/api/2.0/mlflow/`,
+    `  data:           ${path.relative(process.cwd(), twin.home) || '.'}`,
+    `  artifacts:      ${twin.artifactDir} (allowed model sources: ${process.env.MLSERVE_SOURCE_ROOTS || `file://${twin.artifactDir}`})`,
+    `  MLflow client:  export MLFLOW_REGISTRY_URI=${twin.url}`,
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await twin.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
