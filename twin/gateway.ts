@@ -46,13 +46,13 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, requestId: stri
     const key = req.rawHeaders[i] as string;
     const value = req.rawHeaders[i + 1] as string;
     headers[key] = headers[key] === undefined ? value : `${headers[key]},${value}`;
-    (multiValueHeaders[key] ??= []).push(value);
+    multiValueHeaders[key] = [...(multiValueHeaders[key] ?? []), value];
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [key, value] of url.searchParams) {
     query[key] = value;
-    (multiQuery[key] ??= []).push(value);
+    multiQuery[key] = [...(multiQuery[key] ?? []), value];
   }
   const hasQuery = Object.keys(query).length > 0;
   return {
@@ -110,7 +110,11 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(routes: readonly GatewayRoute[], port: number, host = '127.0.0.1'): Promise<Gateway> {
+export async function startGateway(
+  routes: readonly GatewayRoute[],
+  port: number,
+  host = '127.0.0.1',
+): Promise<Gateway> {
   const server = createServer(async (req, res) => {
     const requestId = randomUUID();
     try {
@@ -121,7 +125,10 @@ export async function startGateway(routes: readonly GatewayRoute[], port: number
         return;
       }
       const body = await readBody(req);
-      const result = await route.handler(toProxyEvent(req, body, requestId), lambdaContext(route.functionName, requestId));
+      const result = await route.handler(
+        toProxyEvent(req, body, requestId),
+        lambdaContext(route.functionName, requestId),
+      );
       const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
       for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
       res.writeHead(result.statusCode, headers);
@@ -137,7 +144,10 @@ export async function startGateway(routes: readonly GatewayRoute[], port: number
       }
       process.stderr.write(`gateway: ${(error as Error).stack ?? String(error)}\n`);
       if (!res.headersSent) {
-        sendJson(res, 502, { error_code: 'INTERNAL_ERROR', message: `Internal server error (request id ${requestId}).` });
+        sendJson(res, 502, {
+          error_code: 'INTERNAL_ERROR',
+          message: `Internal server error (request id ${requestId}).`,
+        });
       } else {
         res.destroy();
       }

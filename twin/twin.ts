@@ -59,9 +59,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       dynamodb: dynamo.clientConfig,
     });
     // The registration check, as the EventBridge rule runs it on AWS.
-    bus.subscribe(async (event) => {
-      if (event.type === 'ModelVersionCreated') await registry.completeRegistration(event.modelName, event.version);
-    }, ['ModelVersionCreated']);
+    bus.subscribe(
+      async (event) => {
+        if (event.type === 'ModelVersionCreated') await registry.completeRegistration(event.modelName, event.version);
+      },
+      ['ModelVersionCreated'],
+    );
     // Versions left pending by an earlier run that stopped mid-check.
     for (const v of await registry.pendingVersions()) await registry.completeRegistration(v.name, v.version);
 

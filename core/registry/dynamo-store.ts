@@ -183,9 +183,12 @@ export class RegistryTable {
   }
 
   /** Creates a model; returns undefined when the name is taken. */
-  async createModel(input: { name: string; description: string; tags: Tags; now: number }): Promise<
-    ModelRecord | undefined
-  > {
+  async createModel(input: {
+    name: string;
+    description: string;
+    tags: Tags;
+    now: number;
+  }): Promise<ModelRecord | undefined> {
     const modelId = randomUUID();
     if (!(await this.claimName(input.name, modelId))) return undefined;
     const record: ModelRecord = {
@@ -238,11 +241,15 @@ export class RegistryTable {
   /** Updates model-level fields; returns the new record, or undefined if the model is gone. */
   async updateModel(
     modelId: string,
-    change: { description?: string; setTag?: [string, string]; deleteTag?: string; now: number },
+    change: { description?: string; setTag?: [string, string]; deleteTag?: string; now?: number },
   ): Promise<ModelRecord | undefined> {
     const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':now': change.now };
-    const sets = ['updated = :now'];
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    if (change.now !== undefined) {
+      sets.push('updated = :now');
+      values[':now'] = change.now;
+    }
     const removes: string[] = [];
     if (change.description !== undefined) {
       sets.push('description = :d');
@@ -281,13 +288,49 @@ export class RegistryTable {
           TableName: this.tableName,
           Key: modelKey(modelId),
           UpdateExpression: 'REMOVE aliases.#a SET updated = :now',
-          ConditionExpression:
-            onlyIfVersion === undefined ? 'attribute_exists(aliases.#a)' : 'aliases.#a = :n',
+          ConditionExpression: onlyIfVersion === undefined ? 'attribute_exists(aliases.#a)' : 'aliases.#a = :n',
           ExpressionAttributeNames: { '#a': alias },
           ExpressionAttributeValues: {
             ':now': now,
             ...(onlyIfVersion === undefined ? {} : { ':n': onlyIfVersion }),
           },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Takes a named lease on a model (a lock that expires, so a crashed holder cannot block
+   * others for longer than `ttlMs`). Returns the lease token, or undefined if another
+   * holder has it or the model is gone.
+   */
+  async acquireModelLease(modelId: string, purpose: string, ttlMs: number, now: number): Promise<string | undefined> {
+    const token = randomUUID();
+    const acquired = await conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: modelKey(modelId),
+          UpdateExpression: 'SET #lease = :token, #expires = :expires',
+          ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(#lease) OR #expires < :now)',
+          ExpressionAttributeNames: { '#lease': `lease_${purpose}`, '#expires': `leaseExpires_${purpose}` },
+          ExpressionAttributeValues: { ':token': token, ':expires': now + ttlMs, ':now': now },
+        }),
+      ),
+    );
+    return acquired ? token : undefined;
+  }
+
+  async releaseModelLease(modelId: string, purpose: string, token: string): Promise<void> {
+    await conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: modelKey(modelId),
+          UpdateExpression: 'REMOVE #lease, #expires',
+          ConditionExpression: '#lease = :token',
+          ExpressionAttributeNames: { '#lease': `lease_${purpose}`, '#expires': `leaseExpires_${purpose}` },
+          ExpressionAttributeValues: { ':token': token },
         }),
       ),
     );
@@ -305,8 +348,12 @@ export class RegistryTable {
     names: Record<string, string>,
     values: Record<string, unknown>,
   ): Promise<ModelRecord | undefined> {
-    let expression = `SET ${sets.join(', ')}`;
-    if (removes.length > 0) expression += ` REMOVE ${removes.join(', ')}`;
+    const expression = [
+      sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+      removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
     try {
       const out = await this.doc.send(
         new UpdateCommand({
@@ -315,7 +362,7 @@ export class RegistryTable {
           UpdateExpression: expression,
           ConditionExpression: 'attribute_exists(PK)',
           ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -341,9 +388,7 @@ export class RegistryTable {
       let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-        const out = await this.doc.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
-        );
+        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
         pending = (out.UnprocessedItems?.[this.tableName] as typeof pending | undefined) ?? [];
         if (attempt > 8 && pending.length > 0) throw new Error('DynamoDB left version deletes unprocessed');
       }

@@ -29,6 +29,6 @@ export function createRegistry(config: RegistryConfig): ModelRegistry {
   });
 }
 
-export { ModelRegistry } from './registry';
-export type { RegisteredModelView, SearchRequest } from './registry';
 export * from './model';
+export type { RegisteredModelView, SearchRequest } from './registry';
+export { ModelRegistry } from './registry';

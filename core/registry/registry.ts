@@ -7,7 +7,15 @@ import { type DomainEvent, domainEvent, type EventPublisher, type NewDomainEvent
 import { alreadyExists, invalidParameter, MlflowError, notFound } from '../shared/errors';
 import { type ArtifactReader, inspectArtifact } from './artifacts';
 import type { ModelRecord, RegistryTable, VersionRecord } from './dynamo-store';
-import { canonicalStage, type ModelVersion, type Page, type RegisteredModel, type Stage, STAGES, type Tags } from './model';
+import {
+  canonicalStage,
+  type ModelVersion,
+  type Page,
+  type RegisteredModel,
+  STAGES,
+  type Stage,
+  type Tags,
+} from './model';
 import {
   type Clause,
   compareBy,
@@ -19,7 +27,14 @@ import {
   parseOrderBy,
 } from './search';
 import type { SourcePolicy } from './sources';
-import { LIMITS, validateAlias, validateDescription, validateModelName, validateTag } from './validation';
+import {
+  LIMITS,
+  validateAlias,
+  validateDescription,
+  validateModelName,
+  validateTag,
+  validateTagKey,
+} from './validation';
 
 export interface RegisteredModelView extends RegisteredModel {
   /** The latest version in each stage (None, Staging, Production, Archived) that has one. */
@@ -47,10 +62,14 @@ export interface RegistryDeps {
   readonly onPublishError?: (error: unknown, events: readonly DomainEvent[]) => void;
 }
 
+/** How long a model lease lasts if its holder dies, and how long a caller waits for one. */
+const LEASE_TTL_MS = 30_000;
+const LEASE_WAIT_MS = 20_000;
+
 export const SEARCH_MODELS_MAX_RESULTS = 1000;
 export const SEARCH_MODELS_DEFAULT_RESULTS = 100;
 export const SEARCH_VERSIONS_MAX_RESULTS = 200_000;
-export const SEARCH_VERSIONS_DEFAULT_RESULTS = 10_000;
+export const SEARCH_VERSIONS_DEFAULT_RESULTS = 200_000;
 
 const MODEL_FILTER: FilterSpec = {
   attributes: { name: ['=', '!=', 'LIKE', 'ILIKE'] },
@@ -73,24 +92,29 @@ const VERSION_FILTER: FilterSpec = {
   tagComparators: ['=', '!=', 'LIKE', 'ILIKE'],
 };
 
+/** As MLflow's SQL store: both `timestamp` and `last_updated_timestamp` sort on the last update. */
 const MODEL_ORDER_KEYS = {
   name: 'name',
-  timestamp: 'creation_timestamp',
-  creation_timestamp: 'creation_timestamp',
+  timestamp: 'last_updated_timestamp',
   last_updated_timestamp: 'last_updated_timestamp',
 };
-const VERSION_ORDER_KEYS = {
-  name: 'name',
-  version_number: 'version_number',
-  timestamp: 'creation_timestamp',
-  creation_timestamp: 'creation_timestamp',
-  last_updated_timestamp: 'last_updated_timestamp',
-};
+const VERSION_ORDER_KEYS = Object.fromEntries(
+  ['name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'].flatMap((k) => [
+    [k, k],
+    [`attribute.${k}`, k],
+    [`attributes.${k}`, k],
+  ]),
+);
 
 function checkMaxResults(value: number | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw invalidParameter(`Invalid value ${value} for parameter 'max_results' supplied. It must be between 1 and ${max}.`);
+  if (!Number.isInteger(value) || value < 1) {
+    throw invalidParameter(`Invalid value for max_results. It must be a positive integer, but got ${value}`);
+  }
+  if (value > max) {
+    throw invalidParameter(
+      `Invalid value for request parameter max_results. It must be at most ${max}, but got value ${value}`,
+    );
   }
   return value;
 }
@@ -164,11 +188,7 @@ export class ModelRegistry {
       clauses.every((c) => (c.type === 'tag' ? tagsMatch(m.tags, c) : matches(c, m.name))),
     );
     if (!order.some((o) => o.key === 'name')) order.push({ key: 'name', ascending: true });
-    selected.sort(
-      compareBy<ModelRecord>(order, (m, key) =>
-        key === 'name' ? m.name : key === 'creation_timestamp' ? m.created : m.updated,
-      ),
-    );
+    selected.sort(compareBy<ModelRecord>(order, (m, key) => (key === 'name' ? m.name : m.updated)));
     const page = paginate(selected, offset, limit);
     const items = await Promise.all(
       page.items.map(async (m) => this.withLatestVersions(m, await this.table.listVersions(m.modelId))),
@@ -216,17 +236,17 @@ export class ModelRegistry {
   async setRegisteredModelTag(name: string, key: string, value: string): Promise<void> {
     validateTag(key, value);
     const model = await this.requireModel(name);
-    const updated = await this.table.updateModel(model.modelId, { setTag: [key, value], now: this.clock.now() });
+    const updated = await this.table.updateModel(model.modelId, { setTag: [key, value] });
     if (!updated) throw this.modelNotFound(name);
     await this.emit({ type: 'RegisteredModelTagsChanged', modelName: name, key, deleted: false });
   }
 
   async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
+    validateTagKey(key);
     const model = await this.requireModel(name);
-    if (!(key in model.tags)) {
-      throw notFound(`No tag with name: ${key} in registered model with name: ${name}`);
-    }
-    const updated = await this.table.updateModel(model.modelId, { deleteTag: key, now: this.clock.now() });
+    // As MLflow: deleting a tag that is not there succeeds and changes nothing.
+    if (!(key in model.tags)) return;
+    const updated = await this.table.updateModel(model.modelId, { deleteTag: key });
     if (!updated) throw this.modelNotFound(name);
     await this.emit({ type: 'RegisteredModelTagsChanged', modelName: name, key, deleted: true });
   }
@@ -250,6 +270,7 @@ export class ModelRegistry {
   }
 
   async deleteAlias(name: string, alias: string): Promise<void> {
+    validateAlias(alias);
     const model = await this.requireModel(name);
     const version = model.aliases[alias];
     // MLflow answers success when the alias does not exist; so do we.
@@ -260,6 +281,7 @@ export class ModelRegistry {
   }
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
+    validateAlias(alias);
     const model = await this.requireModel(name);
     const version = model.aliases[alias];
     if (version === undefined) throw invalidParameter(`Registered model alias ${alias} not found.`);
@@ -307,7 +329,12 @@ export class ModelRegistry {
       this.clock.now(),
     );
     if (!record) throw this.modelNotFound(input.name);
-    await this.emit({ type: 'ModelVersionCreated', modelName: model.name, version: record.version, source: record.source });
+    await this.emit({
+      type: 'ModelVersionCreated',
+      modelName: model.name,
+      version: record.version,
+      source: record.source,
+    });
     return this.versionView(model, record);
   }
 
@@ -320,7 +347,9 @@ export class ModelRegistry {
     const model = await this.table.findModel(name);
     const record = model && (await this.table.getVersion(model.modelId, version));
     if (!model || !record || record.status !== 'PENDING_REGISTRATION') return undefined;
-    let outcome: { status: 'READY'; artifact: NonNullable<VersionRecord['artifact']> } | { status: 'FAILED_REGISTRATION'; reason: string };
+    let outcome:
+      | { status: 'READY'; artifact: NonNullable<VersionRecord['artifact']> }
+      | { status: 'FAILED_REGISTRATION'; reason: string };
     try {
       const resolved = await this.deps.sources.resolve(record.source);
       outcome = { status: 'READY', artifact: await inspectArtifact(this.deps.artifacts, resolved) };
@@ -373,13 +402,19 @@ export class ModelRegistry {
       clauses.every((c) => {
         if (c.type === 'tag') return tagsMatch(v.tags, c);
         const actual =
-          c.key === 'name' ? v.name
-          : c.key === 'run_id' ? v.runId
-          : c.key === 'source_path' ? v.source
-          : c.key === 'version_number' ? v.version
-          : c.key === 'user_id' ? v.userId
-          : c.key === 'current_stage' ? v.currentStage
-          : v.status;
+          c.key === 'name'
+            ? v.name
+            : c.key === 'run_id'
+              ? v.runId
+              : c.key === 'source_path'
+                ? v.source
+                : c.key === 'version_number'
+                  ? v.version
+                  : c.key === 'user_id'
+                    ? v.userId
+                    : c.key === 'current_stage'
+                      ? v.currentStage
+                      : v.status;
         if (c.key === 'current_stage') {
           const wanted = (Array.isArray(c.value) ? c.value : [c.value as string]).map((s) => this.requireStage(s));
           const hit = wanted.includes(v.currentStage);
@@ -392,10 +427,13 @@ export class ModelRegistry {
     keys.push({ key: 'name', ascending: true }, { key: 'version_number', ascending: false });
     versions.sort(
       compareBy<ModelVersion>(keys, (v, key) =>
-        key === 'name' ? v.name
-        : key === 'version_number' ? v.version
-        : key === 'creation_timestamp' ? v.creationTimestamp
-        : v.lastUpdatedTimestamp,
+        key === 'name'
+          ? v.name
+          : key === 'version_number'
+            ? v.version
+            : key === 'creation_timestamp'
+              ? v.creationTimestamp
+              : v.lastUpdatedTimestamp,
       ),
     );
     return paginate(versions, offset, limit);
@@ -403,7 +441,9 @@ export class ModelRegistry {
 
   /** Reads only the versions a filter can concern, using the table's keys where it can. */
   private async candidateVersions(clauses: readonly Clause[]): Promise<ModelVersion[]> {
-    const byName = clauses.find((c) => c.type === 'attribute' && c.key === 'name' && (c.comparator === '=' || c.comparator === 'IN'));
+    const byName = clauses.find(
+      (c) => c.type === 'attribute' && c.key === 'name' && (c.comparator === '=' || c.comparator === 'IN'),
+    );
     if (byName) {
       const names = Array.isArray(byName.value) ? byName.value : [byName.value as string];
       const lists = await Promise.all(
@@ -414,7 +454,9 @@ export class ModelRegistry {
       );
       return lists.flat();
     }
-    const byRun = clauses.find((c) => c.type === 'attribute' && c.key === 'run_id' && (c.comparator === '=' || c.comparator === 'IN'));
+    const byRun = clauses.find(
+      (c) => c.type === 'attribute' && c.key === 'run_id' && (c.comparator === '=' || c.comparator === 'IN'),
+    );
     if (byRun) {
       const runs = Array.isArray(byRun.value) ? byRun.value : [byRun.value as string];
       const records = (await Promise.all(runs.map((r) => (r === '' ? [] : this.table.listVersionsByRun(r))))).flat();
@@ -437,7 +479,6 @@ export class ModelRegistry {
     const model = await this.requireModel(name);
     const changed = await this.table.updateVersion(model.modelId, version, { description, now: this.clock.now() });
     if (!changed) throw this.versionNotFound(name, version);
-    await this.table.touchModel(model.modelId, this.clock.now());
     return this.versionView(model, changed.after);
   }
 
@@ -456,6 +497,11 @@ export class ModelRegistry {
     await this.emit(...events);
   }
 
+  /**
+   * Moves a version to a stage. With `archiveExistingVersions`, the other versions in that
+   * stage are archived; such transitions hold the model's `stages` lease, so two of them
+   * running at once cannot archive each other and leave the stage empty.
+   */
   async transitionModelVersionStage(
     name: string,
     version: number,
@@ -463,15 +509,37 @@ export class ModelRegistry {
     archiveExistingVersions: boolean,
   ): Promise<ModelVersion> {
     const stage = this.requireStage(stageInput);
+    if (archiveExistingVersions && stage !== 'Staging' && stage !== 'Production') {
+      throw invalidParameter(
+        `Model version transition cannot archive existing model versions because '${stageInput}' is not an Active stage. Valid stages are ['Staging', 'Production']`,
+      );
+    }
     const model = await this.requireModel(name);
+    const run = () => this.applyTransition(model, version, stage, archiveExistingVersions);
+    return archiveExistingVersions ? this.withModelLease(model, 'stages', run) : run();
+  }
+
+  private async applyTransition(
+    model: ModelRecord,
+    version: number,
+    stage: Stage,
+    archiveExistingVersions: boolean,
+  ): Promise<ModelVersion> {
+    const name = model.name;
     const now = this.clock.now();
     const changed = await this.table.updateVersion(model.modelId, version, { stage, now });
     if (!changed) throw this.versionNotFound(name, version);
     const events: NewDomainEvent[] = [];
     if (changed.before.stage !== stage) {
-      events.push({ type: 'ModelVersionStageChanged', modelName: name, version, fromStage: changed.before.stage, toStage: stage });
+      events.push({
+        type: 'ModelVersionStageChanged',
+        modelName: name,
+        version,
+        fromStage: changed.before.stage,
+        toStage: stage,
+      });
     }
-    if (archiveExistingVersions && (stage === 'Staging' || stage === 'Production')) {
+    if (archiveExistingVersions) {
       const others = (await this.table.listVersions(model.modelId)).filter(
         (v) => v.version !== version && v.stage === stage,
       );
@@ -482,7 +550,13 @@ export class ModelRegistry {
           now,
         });
         if (archived) {
-          events.push({ type: 'ModelVersionStageChanged', modelName: name, version: other.version, fromStage: stage, toStage: 'Archived' });
+          events.push({
+            type: 'ModelVersionStageChanged',
+            modelName: name,
+            version: other.version,
+            fromStage: stage,
+            toStage: 'Archived',
+          });
         }
       }
     }
@@ -491,21 +565,48 @@ export class ModelRegistry {
     return this.versionView(model, changed.after);
   }
 
+  /** Runs `work` holding a lease on the model; waits (bounded) while another holder has it. */
+  private async withModelLease<T>(model: ModelRecord, purpose: string, work: () => Promise<T>): Promise<T> {
+    const deadline = this.clock.now() + LEASE_WAIT_MS;
+    let delay = 5;
+    for (;;) {
+      const token = await this.table.acquireModelLease(model.modelId, purpose, LEASE_TTL_MS, this.clock.now());
+      if (token) {
+        try {
+          return await work();
+        } finally {
+          await this.table.releaseModelLease(model.modelId, purpose, token);
+        }
+      }
+      if (!(await this.table.getModelById(model.modelId))) throw this.modelNotFound(model.name);
+      if (this.clock.now() > deadline) {
+        throw new MlflowError(
+          'TEMPORARILY_UNAVAILABLE',
+          `Another stage transition of '${model.name}' is in progress; try again.`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+      delay = Math.min(delay * 2, 200);
+    }
+  }
+
   async setModelVersionTag(name: string, version: number, key: string, value: string): Promise<void> {
     validateTag(key, value);
     const model = await this.requireModel(name);
-    const changed = await this.table.updateVersion(model.modelId, version, { setTag: [key, value], now: this.clock.now() });
+    const changed = await this.table.updateVersion(model.modelId, version, {
+      setTag: [key, value],
+      now: this.clock.now(),
+    });
     if (!changed) throw this.versionNotFound(name, version);
     await this.emit({ type: 'ModelVersionTagsChanged', modelName: name, version, key, deleted: false });
   }
 
   async deleteModelVersionTag(name: string, version: number, key: string): Promise<void> {
+    validateTagKey(key);
     const model = await this.requireModel(name);
     const record = await this.table.getVersion(model.modelId, version);
     if (!record) throw this.versionNotFound(name, version);
-    if (!(key in record.tags)) {
-      throw notFound(`No tag with name: ${key} for model version ${name} version ${version}`);
-    }
+    if (!(key in record.tags)) return;
     const changed = await this.table.updateVersion(model.modelId, version, { deleteTag: key, now: this.clock.now() });
     if (!changed) throw this.versionNotFound(name, version);
     await this.emit({ type: 'ModelVersionTagsChanged', modelName: name, version, key, deleted: true });
@@ -524,7 +625,9 @@ export class ModelRegistry {
     if (/^[0-9]+$/.test(ref)) return this.getModelVersion(name, Number(ref));
     const stage = canonicalStage(ref);
     if (!stage || stage === 'None' || stage === 'Archived') {
-      throw invalidParameter(`Invalid model reference '${ref}': use a version number, Staging, Production or @<alias>.`);
+      throw invalidParameter(
+        `Invalid model reference '${ref}': use a version number, Staging, Production or @<alias>.`,
+      );
     }
     const [latest] = await this.getLatestVersions(name, [stage]);
     if (!latest) throw notFound(`Registered model '${name}' has no version in stage ${stage}.`);
@@ -591,16 +694,14 @@ export class ModelRegistry {
     };
   }
 
+  /**
+   * The highest version in each stage, stages in the order they first appear walking the
+   * versions oldest first (the order MLflow's SQL store gives).
+   */
   private latestPerStage(model: ModelRecord, versions: readonly VersionRecord[]): ModelVersion[] {
     const latest = new Map<Stage, VersionRecord>();
-    for (const v of versions) {
-      const held = latest.get(v.stage);
-      if (!held || v.version > held.version) latest.set(v.stage, v);
-    }
-    return STAGES.flatMap((s) => {
-      const v = latest.get(s);
-      return v ? [this.versionView(model, v)] : [];
-    });
+    for (const v of [...versions].sort((a, b) => a.version - b.version)) latest.set(v.stage, v);
+    return [...latest.values()].map((v) => this.versionView(model, v));
   }
 
   private withLatestVersions(model: ModelRecord, versions: readonly VersionRecord[]): RegisteredModelView {

@@ -133,7 +133,7 @@ export function parseFilter(filter: string | undefined, spec: FilterSpec): Claus
       comparator = opToken.text.toUpperCase() as Comparator;
     } else if (opToken?.kind === 'word' && opToken.text.toUpperCase() === 'NOT') {
       opToken = tokens[i++];
-      if (opToken?.kind !== 'word' || opToken.text.toUpperCase() !== 'IN') throw fail("expected IN after NOT");
+      if (opToken?.kind !== 'word' || opToken.text.toUpperCase() !== 'IN') throw fail('expected IN after NOT');
       comparator = 'NOT IN';
     } else {
       throw fail(`expected a comparator after '${keyToken.text}'`);
@@ -228,10 +228,7 @@ export interface OrderKey {
 }
 
 /** Parses `order_by` entries such as `name ASC` or `last_updated_timestamp DESC`. */
-export function parseOrderBy(
-  orderBy: readonly string[] | undefined,
-  allowed: Record<string, string>,
-): OrderKey[] {
+export function parseOrderBy(orderBy: readonly string[] | undefined, allowed: Record<string, string>): OrderKey[] {
   return (orderBy ?? []).map((entry) => {
     const m = /^\s*(`[^`]+`|[A-Za-z_.]+)\s*(ASC|DESC)?\s*$/i.exec(entry);
     const rawKey = m?.[1]?.replace(/`/g, '');
@@ -259,7 +256,7 @@ export function compareBy<T>(keys: readonly OrderKey[], value: (item: T, key: st
 
 /** Page tokens are base64 JSON `{"offset": n}`, as MLflow's SQL store makes them. */
 export function encodePageToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString('base64');
+  return Buffer.from(`{"offset": ${offset}}`).toString('base64');
 }
 
 export function decodePageToken(token: string | undefined): number {

@@ -16,7 +16,9 @@ export const LIMITS = {
 export function validateModelName(name: string, field = 'name'): void {
   if (name === '') throw invalidParameter(`Missing value for required parameter '${field}'.`);
   if (name.length > LIMITS.nameLength) {
-    throw invalidParameter(`Registered model name is ${name.length} characters long; the limit is ${LIMITS.nameLength}.`);
+    throw invalidParameter(
+      `Registered model name is ${name.length} characters long; the limit is ${LIMITS.nameLength}.`,
+    );
   }
   // Names appear as one segment of /model/<name>/<ref>/invocations.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
@@ -27,13 +29,48 @@ export function validateModelName(name: string, field = 'name'): void {
   }
 }
 
-export function validateTag(key: string, value: string): void {
+/** Python's posixpath.normpath, for the tag-name check MLflow makes. */
+function normpath(p: string): string {
+  if (p === '') return '.';
+  const initialSlashes = p.startsWith('//') && !p.startsWith('///') ? 2 : p.startsWith('/') ? 1 : 0;
+  const parts: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..' || (initialSlashes === 0 && parts.length === 0) || parts[parts.length - 1] === '..')
+      parts.push(part);
+    else if (parts.length > 0) parts.pop();
+  }
+  const joined = '/'.repeat(initialSlashes) + parts.join('/');
+  return joined || '.';
+}
+
+/** MLflow's tag key rules: a safe relative name of letters, digits and `_ - . space : /`. */
+export function validateTagKey(key: string): void {
   if (key === '') throw invalidParameter("Missing value for required parameter 'key'.");
+  if (!/^[/\w.\- :]*$/.test(key)) {
+    throw invalidParameter(
+      `Invalid tag name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).`,
+    );
+  }
+  const norm = normpath(key);
+  if (norm !== key || norm === '.' || norm.startsWith('..') || norm.startsWith('/')) {
+    throw invalidParameter(
+      `Invalid tag name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${norm}'`,
+    );
+  }
+}
+
+export function validateTag(key: string, value: string): void {
+  validateTagKey(key);
   if (key.length > LIMITS.tagKeyLength) {
-    throw invalidParameter(`Tag key '${key.slice(0, 40)}…' is ${key.length} characters long; the limit is ${LIMITS.tagKeyLength}.`);
+    throw invalidParameter(
+      `Tag key '${key.slice(0, 40)}…' is ${key.length} characters long; the limit is ${LIMITS.tagKeyLength}.`,
+    );
   }
   if (value.length > LIMITS.tagValueLength) {
-    throw invalidParameter(`Tag value for key '${key}' is ${value.length} characters long; the limit is ${LIMITS.tagValueLength}.`);
+    throw invalidParameter(
+      `Tag value for key '${key}' is ${value.length} characters long; the limit is ${LIMITS.tagValueLength}.`,
+    );
   }
 }
 
@@ -46,26 +83,28 @@ export function validateDescription(description: string): void {
 }
 
 export function validateAlias(alias: string): void {
-  if (alias === '') throw invalidParameter("Missing value for required parameter 'alias'.");
-  if (alias.length > LIMITS.aliasLength) {
-    throw invalidParameter(`Alias '${alias.slice(0, 40)}…' is ${alias.length} characters long; the limit is ${LIMITS.aliasLength}.`);
+  if (alias === '') throw invalidParameter('Registered model alias name cannot be empty.');
+  if (!/^[\w-]+$/.test(alias)) {
+    throw invalidParameter(
+      `Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`,
+    );
   }
-  if (!/^[A-Za-z0-9_-]+$/.test(alias)) {
-    throw invalidParameter(`Invalid alias name '${alias}': use only letters, digits, '_' and '-'.`);
+  if (alias.length > LIMITS.aliasLength) {
+    throw invalidParameter(
+      `Alias '${alias.slice(0, 40)}…' is ${alias.length} characters long; the limit is ${LIMITS.aliasLength}.`,
+    );
   }
   if (alias.toLowerCase() === 'latest') {
     throw invalidParameter("'latest' alias name (case insensitive) is reserved.");
   }
-  if (/^v\d+$/i.test(alias)) {
-    throw invalidParameter(`Alias name cannot be of the form 'v<number>': '${alias}' would shadow a version.`);
-  }
+  if (/^[vV]\d+$/.test(alias)) throw invalidParameter(`Version alias name '${alias}' is reserved.`);
 }
 
 /** Parses a version given as a string or number ("3", 3) into a positive integer. */
 export function parseVersion(value: string | number, field = 'version'): number {
   const text = String(value).trim();
   if (!/^[0-9]+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw invalidParameter(`Parameter '${field}' must be a positive integer version number, got '${value}'.`);
+    throw invalidParameter(`Parameter '${field}' must be a positive integer, got '${value}'.`);
   }
   return Number(text);
 }

@@ -1,9 +1,10 @@
 /** The registry API as a Lambda handler over a given registry (the Lambda entry and the local twin both use it). */
-import middy from '@middy/core';
+
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MlflowError } from '../../core/shared/errors';
 import type { ModelRegistry } from '../../core/registry/registry';
+import { MlflowError } from '../../core/shared/errors';
 import { accessLog, json, mlflowErrors, parseParams, requestParams } from '../shared/http';
 import { logger } from '../shared/logger';
 import { API_PREFIX, ROUTES } from './routes';

@@ -3,8 +3,9 @@
  * order, millisecond timestamps, versions as strings, tags as [{key, value}], and empty
  * repeated fields left out (as protobuf's JSON does).
  */
-import type { RegisteredModelView } from '../../core/registry/registry';
+
 import type { ModelVersion, Tags } from '../../core/registry/model';
+import type { RegisteredModelView } from '../../core/registry/registry';
 
 const tagList = (tags: Tags) => Object.entries(tags).map(([key, value]) => ({ key, value }));
 
@@ -29,7 +30,7 @@ export function modelVersionJson(v: ModelVersion): Record<string, unknown> {
     status: v.status,
     status_message: v.statusMessage || undefined,
     tags: tagList(v.tags),
-    run_link: v.runLink,
+    run_link: v.runLink ?? '',
     aliases: [...v.aliases],
   });
 }
@@ -39,7 +40,8 @@ export function registeredModelJson(m: RegisteredModelView): Record<string, unkn
     name: m.name,
     creation_timestamp: m.creationTimestamp,
     last_updated_timestamp: m.lastUpdatedTimestamp,
-    description: m.description,
+    // MLflow leaves an empty model description out (and writes an empty version description).
+    description: m.description || undefined,
     latest_versions: m.latestVersions.map(modelVersionJson),
     tags: tagList(m.tags),
     aliases: Object.entries(m.aliases)

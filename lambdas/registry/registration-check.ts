@@ -3,12 +3,13 @@
  * `ModelVersionCreated` event; it reads the version's MLmodel and marks the version
  * READY or FAILED_REGISTRATION.
  */
-import middy from '@middy/core';
+
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { DomainEventSchema } from '../../core/events/domain-events';
-import { registryFromEnv } from '../shared/registry-from-env';
 import { logger } from '../shared/logger';
+import { registryFromEnv } from '../shared/registry-from-env';
 
 const registry = registryFromEnv();
 

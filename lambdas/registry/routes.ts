@@ -9,29 +9,25 @@ import { modelVersionJson, registeredModelJson } from './mlflow-json';
 
 export const API_PREFIX = '/api/2.0/mlflow/';
 
-const name = z.string({ error: 'expected a string' });
-const text = z.string({ error: 'expected a string' });
+const text = z.string();
+/** A required string: absent or empty is "missing", as MLflow's _assert_required. */
+const required = z.string().min(1);
+const name = required;
 /** Versions are strings in MLflow's protocol; numbers are accepted too. */
-const version = z
-  .union([z.string(), z.number()], { error: 'expected a version number' })
-  .transform((v) => parseVersion(v));
-const tags = z
-  .array(z.object({ key: text, value: text }, { error: 'expected {"key": …, "value": …}' }), {
-    error: 'expected a list of {"key": …, "value": …}',
-  })
-  .optional();
+const version = z.union([z.string().min(1), z.number()]).transform((v) => parseVersion(v));
+const tags = z.array(z.object({ key: text, value: text })).optional();
 /** Query strings carry everything as text; bodies may carry numbers. */
 const intLike = z
-  .union([z.number(), z.string().regex(/^-?[0-9]+$/, 'expected an integer')], { error: 'expected an integer' })
+  .union([z.number().int(), z.string().regex(/^-?[0-9]+$/)])
   .transform(Number)
   .optional();
 /** order_by may repeat in a query string, or be a list in a body. */
 const stringList = z
-  .union([text, z.array(text)], { error: 'expected a string or a list of strings' })
+  .union([text, z.array(text)])
   .transform((v) => (Array.isArray(v) ? v : [v]))
   .optional();
 const bool = z
-  .union([z.boolean(), z.enum(['true', 'false', 'True', 'False'])], { error: 'expected true or false' })
+  .union([z.boolean(), z.enum(['true', 'false', 'True', 'False'])])
   .transform((v) => v === true || v === 'true' || v === 'True')
   .optional();
 const search = z.object({
@@ -90,7 +86,9 @@ export const ROUTES: readonly Route[] = [
     method: 'PATCH',
     path: 'registered-models/update',
     params: z.object({ name, description: text.optional() }),
-    run: async (r, p) => ({ registered_model: registeredModelJson(await r.updateRegisteredModel(p.name, p.description)) }),
+    run: async (r, p) => ({
+      registered_model: registeredModelJson(await r.updateRegisteredModel(p.name, p.description)),
+    }),
   }),
   route({
     method: 'POST',
@@ -110,7 +108,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'registered-models/set-tag',
-    params: z.object({ name, key: text, value: text }),
+    params: z.object({ name, key: required, value: text.default('') }),
     run: async (r, p) => {
       await r.setRegisteredModelTag(p.name, p.key, p.value);
       return {};
@@ -119,7 +117,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'DELETE',
     path: 'registered-models/delete-tag',
-    params: z.object({ name, key: text }),
+    params: z.object({ name, key: required }),
     run: async (r, p) => {
       await r.deleteRegisteredModelTag(p.name, p.key);
       return {};
@@ -128,7 +126,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'registered-models/alias',
-    params: z.object({ name, alias: text, version }),
+    params: z.object({ name, alias: required, version }),
     run: async (r, p) => {
       await r.setAlias(p.name, p.alias, p.version);
       return {};
@@ -137,7 +135,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'DELETE',
     path: 'registered-models/alias',
-    params: z.object({ name, alias: text }),
+    params: z.object({ name, alias: required }),
     run: async (r, p) => {
       await r.deleteAlias(p.name, p.alias);
       return {};
@@ -146,7 +144,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'GET',
     path: 'registered-models/alias',
-    params: z.object({ name, alias: text }),
+    params: z.object({ name, alias: required }),
     run: async (r, p) => ({ model_version: modelVersionJson(await r.getVersionByAlias(p.name, p.alias)) }),
   }),
   ...(['GET', 'POST'] as const).map((method) =>
@@ -166,7 +164,7 @@ export const ROUTES: readonly Route[] = [
     path: 'model-versions/create',
     params: z.object({
       name,
-      source: text,
+      source: required,
       run_id: text.optional(),
       tags,
       run_link: text.optional(),
@@ -214,7 +212,9 @@ export const ROUTES: readonly Route[] = [
     method: 'PATCH',
     path: 'model-versions/update',
     params: z.object({ name, version, description: text.optional() }),
-    run: async (r, p) => ({ model_version: modelVersionJson(await r.updateModelVersion(p.name, p.version, p.description)) }),
+    run: async (r, p) => ({
+      model_version: modelVersionJson(await r.updateModelVersion(p.name, p.version, p.description)),
+    }),
   }),
   route({
     method: 'DELETE',
@@ -228,7 +228,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'model-versions/transition-stage',
-    params: z.object({ name, version, stage: text, archive_existing_versions: bool }),
+    params: z.object({ name, version, stage: required, archive_existing_versions: bool }),
     run: async (r, p) => ({
       model_version: modelVersionJson(
         await r.transitionModelVersionStage(p.name, p.version, p.stage, p.archive_existing_versions ?? false),
@@ -238,7 +238,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'model-versions/set-tag',
-    params: z.object({ name, version, key: text, value: text }),
+    params: z.object({ name, version, key: required, value: text.default('') }),
     run: async (r, p) => {
       await r.setModelVersionTag(p.name, p.version, p.key, p.value);
       return {};
@@ -247,7 +247,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'DELETE',
     path: 'model-versions/delete-tag',
-    params: z.object({ name, version, key: text }),
+    params: z.object({ name, version, key: required }),
     run: async (r, p) => {
       await r.deleteModelVersionTag(p.name, p.version, p.key);
       return {};

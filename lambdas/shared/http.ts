@@ -45,7 +45,11 @@ export function mlflowErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayPr
 export function accessLog(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   const started = Symbol('started');
   type Timed = { [started]?: number };
-  const done = (request: { event: APIGatewayProxyEvent; response: APIGatewayProxyResult | null; internal: unknown }) => {
+  const done = (request: {
+    event: APIGatewayProxyEvent;
+    response: APIGatewayProxyResult | null;
+    internal: unknown;
+  }) => {
     const t0 = (request.internal as Timed)[started] ?? Date.now();
     logger.info('request', {
       method: request.event.httpMethod,
@@ -77,9 +81,12 @@ export function requestParams(event: APIGatewayProxyEvent): Record<string, unkno
     return out;
   };
   if (event.httpMethod === 'GET') return fromQuery();
-  const raw = event.body === null || event.body === undefined ? '' : event.isBase64Encoded
-    ? Buffer.from(event.body, 'base64').toString('utf8')
-    : event.body;
+  const raw =
+    event.body === null || event.body === undefined
+      ? ''
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
   if (raw.trim() === '') {
     // DELETE callers sometimes put parameters in the query string.
     return event.httpMethod === 'DELETE' ? fromQuery() : {};
@@ -88,29 +95,48 @@ export function requestParams(event: APIGatewayProxyEvent): Record<string, unkno
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
-    throw new MlflowError('MALFORMED_REQUEST', `Malformed JSON in the request body: ${(error as Error).message}`);
+    throw new MlflowError('BAD_REQUEST', `Malformed JSON in the request body: ${(error as Error).message}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new MlflowError('MALFORMED_REQUEST', 'The request body must be a JSON object.');
+    throw new MlflowError('BAD_REQUEST', 'The request body must be a JSON object.');
   }
   return parsed as Record<string, unknown>;
 }
 
-function describeZodError(error: ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const field = issue.path.join('.') || 'request';
-      if (issue.code === 'invalid_type' && issue.input === undefined) {
-        return `Missing value for required parameter '${field}'.`;
-      }
-      return `Invalid value for parameter '${field}': ${issue.message}.`;
-    })
-    .join(' ');
+const API_DOCS_HINT = 'See the API docs for more information about request parameters.';
+
+/** The name Python gives a JSON value's type, as MLflow's messages say it. */
+function pythonType(value: unknown): string {
+  if (value === null) return 'NoneType';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  return { string: 'str', boolean: 'bool', object: 'dict' }[typeof value as string] ?? typeof value;
+}
+
+function valueAt(params: unknown, path: readonly PropertyKey[]): unknown {
+  let current = params;
+  for (const key of path) current = (current as Record<PropertyKey, unknown> | undefined)?.[key];
+  return current;
+}
+
+/** MLflow's wording: "Missing value for required parameter 'x'." / "Invalid value v for parameter 'x' supplied." */
+function describeZodError(error: ZodError, params: Record<string, unknown>): string {
+  const [issue] = error.issues;
+  if (!issue) return `Invalid request. ${API_DOCS_HINT}`;
+  const top = issue.path[0];
+  const field = issue.path.map(String).join('.');
+  const value = valueAt(params, issue.path);
+  if (value === undefined || value === null || value === '') {
+    return `Missing value for required parameter '${field}'. ${API_DOCS_HINT}`;
+  }
+  const whole = typeof top === 'string' ? params[top] : value;
+  const shown = typeof whole === 'string' ? whole : JSON.stringify(whole);
+  return `Invalid value ${shown} for parameter '${String(top)}' supplied. Hint: Value was of type '${pythonType(whole)}'. ${API_DOCS_HINT}`;
 }
 
 /** Validates parameters against a schema; failures are INVALID_PARAMETER_VALUE naming each field. */
 export function parseParams<T>(schema: ZodType<T>, params: Record<string, unknown>): T {
   const result = schema.safeParse(params);
-  if (!result.success) throw invalidParameter(describeZodError(result.error));
+  if (!result.success) throw invalidParameter(describeZodError(result.error, params));
   return result.data;
 }

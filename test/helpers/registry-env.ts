@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import type { DomainEvent } from '../../core/events/domain-events';
+import { InProcessBus } from '../../core/events/in-process-bus';
+import { createRegistry } from '../../core/registry';
+import type { ModelVersion } from '../../core/registry/model';
+import type { ModelRegistry } from '../../core/registry/registry';
+import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from '../../twin/local-dynamodb';
+import { ArtifactRoot } from './artifacts';
+
+/**
+ * A registry on a real DynamoDB-API server (dynalite, in memory), with an in-process
+ * bus that runs the registration check as the twin does, and a temp artifact root.
+ */
+export interface RegistryEnv {
+  readonly registry: ModelRegistry;
+  readonly bus: InProcessBus;
+  readonly dynamo: LocalDynamo;
+  readonly tableName: string;
+  readonly artifacts: ArtifactRoot;
+  /** Every domain event published so far. */
+  readonly events: DomainEvent[];
+  /** Waits until the version's registration check finished; returns the version then. */
+  ready(name: string, version: number): Promise<ModelVersion>;
+  close(): Promise<void>;
+}
+
+export async function startRegistryEnv(options: { extraRoots?: string[] } = {}): Promise<RegistryEnv> {
+  const dynamo = await startLocalDynamo();
+  const tableName = `registry-${randomUUID()}`;
+  await ensureRegistryTable(dynamo.clientConfig, tableName);
+  const artifacts = await ArtifactRoot.create();
+  const bus = new InProcessBus();
+  const events: DomainEvent[] = [];
+  const registry = createRegistry({
+    tableName,
+    sourceRoots: [artifacts.uri, ...(options.extraRoots ?? [])].join(','),
+    events: bus,
+    dynamodb: dynamo.clientConfig,
+  });
+  bus.subscribe((e) => {
+    events.push(e);
+  });
+  bus.subscribe(
+    async (e) => {
+      if (e.type === 'ModelVersionCreated') await registry.completeRegistration(e.modelName, e.version);
+    },
+    ['ModelVersionCreated'],
+  );
+  return {
+    registry,
+    bus,
+    dynamo,
+    tableName,
+    artifacts,
+    events,
+    ready: async (name, version) => {
+      await bus.drained();
+      return registry.getModelVersion(name, version);
+    },
+    close: async () => {
+      await bus.drained();
+      await dynamo.close();
+      await artifacts.remove();
+    },
+  };
+}
