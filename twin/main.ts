@@ -1,5 +1,4 @@
 /** `npm start`: runs the local twin until interrupted. */
-import path from 'node:path';
 import { startTwin } from './twin';
 
 const home = process.env.MLSERVE_HOME || './.mlserve';
@@ -14,7 +13,7 @@ process.stdout.write(
   [
     `mlserve local twin listening on ${twin.url}`,
     `  registry API:   ${twin.url}/api/2.0/mlflow/`,
-    `  data:           ${path.relative(process.cwd(), twin.home) || '.'}`,
+    `  data:           ${twin.home}`,
     `  artifacts:      ${twin.artifactDir} (allowed model sources: ${process.env.MLSERVE_SOURCE_ROOTS || `file://${twin.artifactDir}`})`,
     `  MLflow client:  export MLFLOW_REGISTRY_URI=${twin.url}`,
     '',

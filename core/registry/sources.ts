@@ -29,8 +29,20 @@ function parseS3(uri: string): S3Location | undefined {
   return { kind: 's3', bucket: match[1] as string, prefix: key };
 }
 
+/** `..` or `.` segments in the URI as written (URL parsing would silently collapse them). */
+function writtenWithDotSegment(uri: string): boolean {
+  let decoded = uri;
+  try {
+    decoded = decodeURIComponent(uri);
+  } catch {
+    // keep the raw text; it is checked as written
+  }
+  return hasDotSegment(uri) || hasDotSegment(decoded);
+}
+
 /** A `file:` URI or a bare absolute path, as an absolute filesystem path. */
 function localPath(source: string): string | undefined {
+  if (writtenWithDotSegment(source)) return undefined;
   if (source.startsWith('file:')) {
     const url = new URL(source);
     if (url.host !== '' && url.host !== 'localhost') return undefined;
@@ -97,7 +109,7 @@ export class SourcePolicy {
     if (source.startsWith('s3://')) {
       const loc = parseS3(source);
       if (!loc || loc.prefix === '') throw refuse('It is not a valid s3://bucket/key URI.');
-      if (hasDotSegment(loc.prefix)) throw refuse("Paths may not contain '.' or '..' segments.");
+      if (writtenWithDotSegment(loc.prefix)) throw refuse("Paths may not contain '.' or '..' segments.");
       const allowed = this.roots.some(
         (r) =>
           r.kind === 's3' &&
@@ -113,10 +125,10 @@ export class SourcePolicy {
     } catch {
       local = undefined;
     }
+    if (writtenWithDotSegment(source)) throw refuse("Paths may not contain '.' or '..' segments.");
     if (local === undefined) {
       throw refuse('Sources must be s3:// or file:// URIs (or absolute paths) inside an allowed root.');
     }
-    if (hasDotSegment(local)) throw refuse("Paths may not contain '.' or '..' segments.");
     const real = await realPathOfExistingPart(local);
     for (const root of this.roots) {
       if (root.kind !== 'file') continue;

@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startTwin, type Twin } from '../../twin/twin';
+
+export interface TestTwin extends Twin {
+  /** Calls the twin's API: GET sends `params` as a query string, other methods as a JSON body. */
+  call(method: string, apiPath: string, params?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The parsed JSON body (throws when the body is not JSON). */
+  readonly json: Record<string, unknown>;
+}
+
+export async function startTestTwin(
+  options: { sourceRoots?: (artifactDir: string) => string } = {},
+): Promise<TestTwin> {
+  const home = await mkdtemp(path.join(tmpdir(), 'mlserve-twin-'));
+  const artifactDir = path.join(home, 'artifacts');
+  const twin = await startTwin({
+    home,
+    port: 0,
+    inMemory: true,
+    sourceRoots: options.sourceRoots?.(artifactDir),
+  });
+  return {
+    ...twin,
+    call: (method, apiPath, params, headers) => call(twin.url, method, apiPath, params, headers),
+    close: async () => {
+      await twin.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function call(
+  base: string,
+  method: string,
+  apiPath: string,
+  params?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse> {
+  let url = `${base}${apiPath}`;
+  let body: string | undefined;
+  if (method === 'GET' && params !== undefined) {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(params as Record<string, unknown>)) {
+      for (const item of Array.isArray(v) ? v : [v]) query.append(k, String(item));
+    }
+    url += `?${query}`;
+  } else if (params !== undefined) {
+    body = typeof params === 'string' ? params : JSON.stringify(params);
+  }
+  const res = await fetch(url, {
+    method,
+    body,
+    headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    get json() {
+      return JSON.parse(text) as Record<string, unknown>;
+    },
+  };
+}
