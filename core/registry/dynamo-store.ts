@@ -16,44 +16,23 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ArtifactInfo, ModelVersionStatus, Stage, Tags } from './model';
+import type { ArtifactInfo, ModelVersion, ModelVersionStatus, RegisteredModel, Stage, Tags } from './model';
 import { REGISTRY_TABLE_SCHEMA } from './table-schema';
 
 const [BY_KIND, BY_RUN] = REGISTRY_TABLE_SCHEMA.indexes;
 const GSI_BY_KIND = BY_KIND.name;
 const GSI_BY_RUN = BY_RUN.name;
 
-/** A registered model as stored. */
-export interface ModelRecord {
-  readonly modelId: string;
-  readonly name: string;
-  readonly description: string;
-  readonly created: number;
-  readonly updated: number;
-  readonly tags: Tags;
-  readonly aliases: Record<string, number>;
-  readonly latestVersion: number;
-}
+/** A registered model as stored: the domain fields, keyed by an id that survives renames. */
+export type ModelRecord = RegisteredModel & { readonly modelId: string };
 
-/** A model version as stored (its model's name lives on the model record). */
-export interface VersionRecord {
-  readonly modelId: string;
-  readonly version: number;
-  readonly created: number;
-  readonly updated: number;
-  readonly userId?: string;
-  readonly stage: Stage;
-  readonly description: string;
-  readonly source: string;
-  readonly runId: string;
-  readonly runLink?: string;
-  readonly status: ModelVersionStatus;
-  readonly statusMessage?: string;
-  readonly tags: Tags;
-  readonly artifact?: ArtifactInfo;
-}
+/** A model version as stored: its model's name and aliases live on the model item. */
+export type VersionRecord = Omit<ModelVersion, 'name' | 'aliases'> & { readonly modelId: string };
 
-export type NewVersion = Omit<VersionRecord, 'modelId' | 'version' | 'created' | 'updated' | 'stage' | 'status'>;
+export type NewVersion = Omit<
+  VersionRecord,
+  'modelId' | 'version' | 'creationTimestamp' | 'lastUpdatedTimestamp' | 'currentStage' | 'status'
+>;
 
 const nameKey = (name: string) => ({ PK: `NAME#${name}`, SK: 'NAME' });
 const modelKey = (modelId: string) => ({ PK: `MODEL#${modelId}`, SK: 'MODEL' });
@@ -83,11 +62,11 @@ function toModel(item: Record<string, unknown>): ModelRecord {
     modelId: item.modelId as string,
     name: item.name as string,
     description: (item.description as string | undefined) ?? '',
-    created: item.created as number,
-    updated: item.updated as number,
+    creationTimestamp: item.creationTimestamp as number,
+    lastUpdatedTimestamp: item.lastUpdatedTimestamp as number,
     tags: (item.tags as Tags | undefined) ?? {},
     aliases: (item.aliases as Record<string, number> | undefined) ?? {},
-    latestVersion: (item.latestVersion as number | undefined) ?? 0,
+    latestVersionNumber: (item.latestVersionNumber as number | undefined) ?? 0,
   };
 }
 
@@ -95,10 +74,10 @@ function toVersion(item: Record<string, unknown>): VersionRecord {
   return {
     modelId: item.modelId as string,
     version: item.version as number,
-    created: item.created as number,
-    updated: item.updated as number,
+    creationTimestamp: item.creationTimestamp as number,
+    lastUpdatedTimestamp: item.lastUpdatedTimestamp as number,
     userId: item.userId as string | undefined,
-    stage: item.stage as Stage,
+    currentStage: item.currentStage as Stage,
     description: (item.description as string | undefined) ?? '',
     source: item.source as string,
     runId: (item.runId as string | undefined) ?? '',
@@ -195,11 +174,11 @@ export class RegistryTable {
       modelId,
       name: input.name,
       description: input.description,
-      created: input.now,
-      updated: input.now,
+      creationTimestamp: input.now,
+      lastUpdatedTimestamp: input.now,
       tags: input.tags,
       aliases: {},
-      latestVersion: 0,
+      latestVersionNumber: 0,
     };
     await this.doc.send(
       new PutCommand({
@@ -223,7 +202,7 @@ export class RegistryTable {
         new UpdateCommand({
           TableName: this.tableName,
           Key: modelKey(model.modelId),
-          UpdateExpression: 'SET #name = :new, GSI1SK = :new, updated = :now',
+          UpdateExpression: 'SET #name = :new, GSI1SK = :new, lastUpdatedTimestamp = :now',
           ConditionExpression: 'attribute_exists(PK) AND #name = :old',
           ExpressionAttributeNames: { '#name': 'name' },
           ExpressionAttributeValues: { ':new': newName, ':old': model.name, ':now': now },
@@ -247,7 +226,7 @@ export class RegistryTable {
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
     if (change.now !== undefined) {
-      sets.push('updated = :now');
+      sets.push('lastUpdatedTimestamp = :now');
       values[':now'] = change.now;
     }
     const removes: string[] = [];
@@ -270,7 +249,7 @@ export class RegistryTable {
   async setAlias(modelId: string, alias: string, version: number, now: number): Promise<ModelRecord | undefined> {
     return this.updateModelItem(
       modelId,
-      ['aliases.#a = :n', 'updated = :now'],
+      ['aliases.#a = :n', 'lastUpdatedTimestamp = :now'],
       [],
       { '#a': alias },
       { ':n': version, ':now': now },
@@ -287,7 +266,7 @@ export class RegistryTable {
         new UpdateCommand({
           TableName: this.tableName,
           Key: modelKey(modelId),
-          UpdateExpression: 'REMOVE aliases.#a SET updated = :now',
+          UpdateExpression: 'REMOVE aliases.#a SET lastUpdatedTimestamp = :now',
           ConditionExpression: onlyIfVersion === undefined ? 'attribute_exists(aliases.#a)' : 'aliases.#a = :n',
           ExpressionAttributeNames: { '#a': alias },
           ExpressionAttributeValues: {
@@ -338,7 +317,7 @@ export class RegistryTable {
 
   /** Marks the model touched (MLflow bumps a model's last update when its versions change). */
   async touchModel(modelId: string, now: number): Promise<void> {
-    await this.updateModelItem(modelId, ['updated = :now'], [], {}, { ':now': now });
+    await this.updateModelItem(modelId, ['lastUpdatedTimestamp = :now'], [], {}, { ':now': now });
   }
 
   private async updateModelItem(
@@ -438,13 +417,13 @@ export class RegistryTable {
         new UpdateCommand({
           TableName: this.tableName,
           Key: modelKey(modelId),
-          UpdateExpression: 'SET latestVersion = latestVersion + :one, updated = :now',
+          UpdateExpression: 'SET latestVersionNumber = latestVersionNumber + :one, lastUpdatedTimestamp = :now',
           ConditionExpression: 'attribute_exists(PK)',
           ExpressionAttributeValues: { ':one': 1, ':now': now },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      version = out.Attributes?.latestVersion as number;
+      version = out.Attributes?.latestVersionNumber as number;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -453,9 +432,9 @@ export class RegistryTable {
       ...input,
       modelId,
       version,
-      created: now,
-      updated: now,
-      stage: 'None',
+      creationTimestamp: now,
+      lastUpdatedTimestamp: now,
+      currentStage: 'None',
       status: 'PENDING_REGISTRATION',
     };
     const padded = String(version).padStart(10, '0');
@@ -539,7 +518,7 @@ export class RegistryTable {
   ): Promise<{ before: VersionRecord; after: VersionRecord } | undefined> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':now': change.now };
-    const sets = ['updated = :now'];
+    const sets = ['lastUpdatedTimestamp = :now'];
     const removes: string[] = [];
     const conditions = ['attribute_exists(PK)'];
     const assign = (attr: string, value: unknown) => {
@@ -548,7 +527,7 @@ export class RegistryTable {
       values[`:${attr}`] = value;
     };
     if (change.description !== undefined) assign('description', change.description);
-    if (change.stage !== undefined) assign('stage', change.stage);
+    if (change.stage !== undefined) assign('currentStage', change.stage);
     if (change.status !== undefined) assign('status', change.status);
     if (change.statusMessage !== undefined) assign('statusMessage', change.statusMessage);
     if (change.artifact !== undefined) assign('artifact', change.artifact);
@@ -562,7 +541,7 @@ export class RegistryTable {
       removes.push('tags.#k');
     }
     if (change.expectStage !== undefined) {
-      names['#stage'] = 'stage';
+      names['#stage'] = 'currentStage';
       values[':expectStage'] = change.expectStage;
       conditions.push('#stage = :expectStage');
     }
@@ -592,12 +571,12 @@ export class RegistryTable {
       const after: VersionRecord = {
         ...before,
         description: change.description ?? before.description,
-        stage: change.stage ?? before.stage,
+        currentStage: change.stage ?? before.currentStage,
         status: change.status ?? before.status,
         statusMessage: change.statusMessage ?? before.statusMessage,
         artifact: change.artifact ?? before.artifact,
         tags,
-        updated: change.now,
+        lastUpdatedTimestamp: change.now,
       };
       return { before, after };
     } catch (error) {

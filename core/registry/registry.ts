@@ -188,7 +188,7 @@ export class ModelRegistry {
       clauses.every((c) => (c.type === 'tag' ? tagsMatch(m.tags, c) : matches(c, m.name))),
     );
     if (!order.some((o) => o.key === 'name')) order.push({ key: 'name', ascending: true });
-    selected.sort(compareBy<ModelRecord>(order, (m, key) => (key === 'name' ? m.name : m.updated)));
+    selected.sort(compareBy<ModelRecord>(order, (m, key) => (key === 'name' ? m.name : m.lastUpdatedTimestamp)));
     const page = paginate(selected, offset, limit);
     const items = await Promise.all(
       page.items.map(async (m) => this.withLatestVersions(m, await this.table.listVersions(m.modelId))),
@@ -530,18 +530,18 @@ export class ModelRegistry {
     const changed = await this.table.updateVersion(model.modelId, version, { stage, now });
     if (!changed) throw this.versionNotFound(name, version);
     const events: NewDomainEvent[] = [];
-    if (changed.before.stage !== stage) {
+    if (changed.before.currentStage !== stage) {
       events.push({
         type: 'ModelVersionStageChanged',
         modelName: name,
         version,
-        fromStage: changed.before.stage,
+        fromStage: changed.before.currentStage,
         toStage: stage,
       });
     }
     if (archiveExistingVersions) {
       const others = (await this.table.listVersions(model.modelId)).filter(
-        (v) => v.version !== version && v.stage === stage,
+        (v) => v.version !== version && v.currentStage === stage,
       );
       for (const other of others) {
         const archived = await this.table.updateVersion(model.modelId, other.version, {
@@ -659,39 +659,16 @@ export class ModelRegistry {
     return notFound(`Model Version (name=${name}, version=${version}) not found`);
   }
 
-  private modelView(record: ModelRecord): RegisteredModel {
-    return {
-      name: record.name,
-      description: record.description,
-      creationTimestamp: record.created,
-      lastUpdatedTimestamp: record.updated,
-      tags: record.tags,
-      aliases: record.aliases,
-      latestVersionNumber: record.latestVersion,
-    };
+  private modelView({ modelId: _, ...model }: ModelRecord): RegisteredModel {
+    return model;
   }
 
-  private versionView(model: ModelRecord, record: VersionRecord): ModelVersion {
-    return {
-      name: model.name,
-      version: record.version,
-      creationTimestamp: record.created,
-      lastUpdatedTimestamp: record.updated,
-      userId: record.userId,
-      currentStage: record.stage,
-      description: record.description,
-      source: record.source,
-      runId: record.runId,
-      runLink: record.runLink,
-      status: record.status,
-      statusMessage: record.statusMessage,
-      tags: record.tags,
-      aliases: Object.entries(model.aliases)
-        .filter(([, v]) => v === record.version)
-        .map(([a]) => a)
-        .sort(),
-      artifact: record.artifact,
-    };
+  private versionView(model: ModelRecord, { modelId: _, ...record }: VersionRecord): ModelVersion {
+    const aliases = Object.entries(model.aliases)
+      .filter(([, v]) => v === record.version)
+      .map(([a]) => a)
+      .sort();
+    return { ...record, name: model.name, aliases };
   }
 
   /**
@@ -700,7 +677,7 @@ export class ModelRegistry {
    */
   private latestPerStage(model: ModelRecord, versions: readonly VersionRecord[]): ModelVersion[] {
     const latest = new Map<Stage, VersionRecord>();
-    for (const v of [...versions].sort((a, b) => a.version - b.version)) latest.set(v.stage, v);
+    for (const v of [...versions].sort((a, b) => a.version - b.version)) latest.set(v.currentStage, v);
     return [...latest.values()].map((v) => this.versionView(model, v));
   }
 

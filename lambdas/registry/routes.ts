@@ -3,7 +3,8 @@
  * and the registry call it makes. Transport-only: all semantics live in the registry.
  */
 import { z } from 'zod';
-import type { ModelRegistry } from '../../core/registry/registry';
+import type { Page } from '../../core/registry/model';
+import type { ModelRegistry, SearchRequest } from '../../core/registry/registry';
 import { parseVersion } from '../../core/registry/validation';
 import { modelVersionJson, registeredModelJson } from './mlflow-json';
 
@@ -49,6 +50,35 @@ export interface Route<S extends z.ZodType = z.ZodType> {
 
 const route = <S extends z.ZodType>(r: Route<S>): Route => r as unknown as Route;
 
+/** A search endpoint (GET with a query string, or POST with a body): one page of results and its token. */
+function searchRoutes<T>(
+  path: string,
+  listKey: string,
+  toJson: (item: T) => Record<string, unknown>,
+  run: (registry: ModelRegistry, request: SearchRequest) => Promise<Page<T>>,
+): Route[] {
+  return (['GET', 'POST'] as const).map((method) =>
+    route({
+      method,
+      path,
+      params: search,
+      run: async (r, p) => {
+        const page = await run(r, {
+          filter: p.filter,
+          maxResults: p.max_results,
+          orderBy: p.order_by,
+          pageToken: p.page_token,
+        });
+        // MLflow leaves an empty list out: a search that finds nothing answers {}.
+        return {
+          [listKey]: page.items.length > 0 ? page.items.map(toJson) : undefined,
+          next_page_token: page.nextPageToken,
+        };
+      },
+    }),
+  );
+}
+
 export const ROUTES: readonly Route[] = [
   // ---- registered models
   route({
@@ -63,24 +93,8 @@ export const ROUTES: readonly Route[] = [
     params: z.object({ name }),
     run: async (r, p) => ({ registered_model: registeredModelJson(await r.getRegisteredModel(p.name)) }),
   }),
-  ...(['GET', 'POST'] as const).map((method) =>
-    route({
-      method,
-      path: 'registered-models/search',
-      params: search,
-      run: async (r, p) => {
-        const page = await r.searchRegisteredModels({
-          filter: p.filter,
-          maxResults: p.max_results,
-          orderBy: p.order_by,
-          pageToken: p.page_token,
-        });
-        return {
-          registered_models: page.items.length > 0 ? page.items.map(registeredModelJson) : undefined,
-          next_page_token: page.nextPageToken,
-        };
-      },
-    }),
+  ...searchRoutes('registered-models/search', 'registered_models', registeredModelJson, (r, q) =>
+    r.searchRegisteredModels(q),
   ),
   route({
     method: 'PATCH',
@@ -189,25 +203,7 @@ export const ROUTES: readonly Route[] = [
     params: z.object({ name, version }),
     run: async (r, p) => ({ model_version: modelVersionJson(await r.getModelVersion(p.name, p.version)) }),
   }),
-  ...(['GET', 'POST'] as const).map((method) =>
-    route({
-      method,
-      path: 'model-versions/search',
-      params: search,
-      run: async (r, p) => {
-        const page = await r.searchModelVersions({
-          filter: p.filter,
-          maxResults: p.max_results,
-          orderBy: p.order_by,
-          pageToken: p.page_token,
-        });
-        return {
-          model_versions: page.items.length > 0 ? page.items.map(modelVersionJson) : undefined,
-          next_page_token: page.nextPageToken,
-        };
-      },
-    }),
-  ),
+  ...searchRoutes('model-versions/search', 'model_versions', modelVersionJson, (r, q) => r.searchModelVersions(q)),
   route({
     method: 'PATCH',
     path: 'model-versions/update',
