@@ -1,0 +1,48 @@
+/**
+ * What serves one model version: loaded once, asked for predictions, unloaded. The Python
+ * pyfunc worker and native ONNX implement it; the data plane knows nothing else about them.
+ */
+import type { ArtifactInfo } from '../../../core/registry/model';
+import type { Json, ScoringInput } from '../scoring/input';
+
+export interface LoadSpec {
+  readonly modelName: string;
+  readonly version: number;
+  /** Local directory holding the version's MLflow model (MLmodel and its files). */
+  readonly modelDir: string;
+  /** What the registration check read from MLmodel. */
+  readonly artifact: ArtifactInfo;
+}
+
+export interface Prediction {
+  /** JSON-ready predictions: a list (one per row) or a dict of named outputs. */
+  readonly predictions: Json;
+}
+
+/** A failure the caller caused (bad input for this model): becomes a 4xx with MLflow's code. */
+export class PredictionError extends Error {
+  constructor(
+    readonly errorCode: 'INVALID_PARAMETER_VALUE' | 'BAD_REQUEST',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PredictionError';
+  }
+}
+
+/** The runtime cannot answer (worker crashed, not loaded): becomes a retry-safe 503. */
+export class RuntimeUnavailableError extends Error {
+  override name = 'RuntimeUnavailableError';
+}
+
+export interface ModelRuntime {
+  /** The flavor this runtime serves the version with (`python_function`, `onnx`). */
+  readonly flavor: string;
+  load(): Promise<void>;
+  /** Predicts for one request; rejects with PredictionError or RuntimeUnavailableError. */
+  predict(input: ScoringInput, params?: { readonly [key: string]: Json }): Promise<Prediction>;
+  unload(): Promise<void>;
+  ready(): boolean;
+  /** Process ids this runtime runs (for status and memory figures); empty when in-process. */
+  pids(): number[];
+}
