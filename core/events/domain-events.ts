@@ -51,3 +51,6 @@ export function domainEvent(event: NewDomainEvent, time = Date.now()): DomainEve
 export interface EventPublisher {
   publish(events: readonly DomainEvent[]): Promise<void>;
 }
+
+/** For callers that never change what events describe (the model host only reads models). */
+export const NO_EVENTS: EventPublisher = { publish: async () => undefined };

@@ -2,9 +2,9 @@
  * Reading a model version's artifact (an MLflow model directory) from its source, and
  * the registration check that turns `MLmodel` into what the registry records.
  */
-import { readFile, realpath } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
 import type { ArtifactInfo } from './model';
 import type { ResolvedSource } from './sources';
@@ -59,6 +59,59 @@ export class SourceArtifactReader implements ArtifactReader {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw error;
     }
+  }
+}
+
+/**
+ * A local directory holding the artifact: a `file://` source is used where it is; an S3
+ * prefix is downloaded once into `cacheDir/<key>` (written to a temporary folder, then renamed).
+ */
+export async function localArtifactDir(
+  source: ResolvedSource,
+  cacheDir: string,
+  cacheKey: string,
+  s3Factory: () => S3Client = () => new S3Client({}),
+): Promise<string> {
+  if (source.kind === 'file') return source.dir;
+  const dest = path.join(cacheDir, cacheKey);
+  try {
+    await readFile(path.join(dest, 'MLmodel'));
+    return dest;
+  } catch {
+    // not cached yet
+  }
+  const partial = `${dest}.partial-${process.pid}-${Date.now()}`;
+  const s3 = s3Factory();
+  try {
+    const prefix = `${source.prefix}/`;
+    let token: string | undefined;
+    let count = 0;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: source.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        const relative = (object.Key ?? '').slice(prefix.length);
+        if (relative === '' || relative.endsWith('/')) continue;
+        checkRelative(relative);
+        const out = await s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: object.Key }));
+        const bytes = await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+        await mkdir(path.dirname(path.join(partial, relative)), { recursive: true });
+        await writeFile(path.join(partial, relative), bytes);
+        count++;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    if (count === 0) throw new ArtifactError(`no objects under s3://${source.bucket}/${prefix}`);
+    await mkdir(path.dirname(dest), { recursive: true });
+    await rm(dest, { recursive: true, force: true });
+    await rename(partial, dest);
+    return dest;
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  } finally {
+    s3.destroy();
   }
 }
 

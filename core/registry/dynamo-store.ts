@@ -16,7 +16,16 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ArtifactInfo, ModelVersion, ModelVersionStatus, RegisteredModel, Stage, Tags } from './model';
+import type {
+  ArtifactInfo,
+  ModelVersion,
+  ModelVersionStatus,
+  RegisteredModel,
+  ServingEvent,
+  Stage,
+  Tags,
+  VersionServingStatus,
+} from './model';
 import { REGISTRY_TABLE_SCHEMA } from './table-schema';
 
 const [BY_KIND, BY_RUN] = REGISTRY_TABLE_SCHEMA.indexes;
@@ -352,24 +361,32 @@ export class RegistryTable {
     }
   }
 
-  /** Deletes a model with all its versions, then its name. */
+  /** Deletes a model with everything stored under it (versions, serving state, events), then its name. */
   async deleteModel(model: ModelRecord): Promise<void> {
-    await this.deleteAllVersions(model.modelId);
+    await this.deleteModelChildren(model.modelId);
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: modelKey(model.modelId) }));
     await this.releaseName(model.name, model.modelId);
     // A version create that passed its check before the model item went may land afterwards.
-    await this.deleteAllVersions(model.modelId);
+    await this.deleteModelChildren(model.modelId);
   }
 
-  private async deleteAllVersions(modelId: string): Promise<void> {
-    const keys = (await this.listVersions(modelId)).map((v) => versionKey(modelId, v.version));
+  private async deleteModelChildren(modelId: string): Promise<void> {
+    const keys = (
+      await this.queryAll({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': `MODEL#${modelId}` },
+        ProjectionExpression: 'PK, SK',
+        ConsistentRead: true,
+      })
+    ).filter((item) => item.SK !== 'MODEL');
     for (let i = 0; i < keys.length; i += 25) {
-      let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      let pending = keys.slice(i, i + 25).map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
         const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
         pending = (out.UnprocessedItems?.[this.tableName] as typeof pending | undefined) ?? [];
-        if (attempt > 8 && pending.length > 0) throw new Error('DynamoDB left version deletes unprocessed');
+        if (attempt > 8 && pending.length > 0) throw new Error('DynamoDB left deletes unprocessed');
       }
     }
   }
@@ -590,6 +607,84 @@ export class RegistryTable {
       new DeleteCommand({ TableName: this.tableName, Key: versionKey(modelId, version), ReturnValues: 'ALL_OLD' }),
     );
     return out.Attributes ? toVersion(out.Attributes) : undefined;
+  }
+
+  // ---- serving state and events -------------------------------------------------------
+
+  /** Writes the serving state of one version (whole item: the latest report wins). */
+  async putServingStatus(modelId: string, status: Omit<VersionServingStatus, 'name'>): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          PK: `MODEL#${modelId}`,
+          SK: `SERVING#${String(status.version).padStart(10, '0')}`,
+          kind: 'SERVING',
+          modelId,
+          ...status,
+        },
+      }),
+    );
+  }
+
+  async listServingStatuses(modelId: string): Promise<Omit<VersionServingStatus, 'name'>[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :s)',
+      ExpressionAttributeValues: { ':pk': `MODEL#${modelId}`, ':s': 'SERVING#' },
+      ConsistentRead: true,
+    });
+    return items.map((item) => {
+      const { PK: _pk, SK: _sk, kind: _kind, modelId: _id, ...status } = item;
+      return status as unknown as Omit<VersionServingStatus, 'name'>;
+    });
+  }
+
+  async addServingEvent(modelId: string, event: Omit<ServingEvent, 'name'>): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          PK: `MODEL#${modelId}`,
+          SK: `EVENT#${String(event.time).padStart(13, '0')}#${randomUUID()}`,
+          kind: 'EVENT',
+          ...event,
+        },
+      }),
+    );
+  }
+
+  /** Serving events, newest first; only one version's when `version` is given. */
+  async listServingEvents(
+    modelId: string,
+    options: { limit: number; version?: number },
+  ): Promise<Omit<ServingEvent, 'name'>[]> {
+    const events: Omit<ServingEvent, 'name'>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :e)',
+          ExpressionAttributeValues: { ':pk': `MODEL#${modelId}`, ':e': 'EVENT#' },
+          ScanIndexForward: false,
+          ExclusiveStartKey: startKey,
+          Limit: Math.max(options.limit, 25),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (options.version !== undefined && item.version !== options.version) continue;
+        events.push({
+          time: item.time as number,
+          type: item.type as ServingEvent['type'],
+          message: (item.message as string | undefined) ?? '',
+          ...(item.version === undefined ? {} : { version: item.version as number }),
+        });
+        if (events.length >= options.limit) return events;
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return events;
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

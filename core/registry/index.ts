@@ -31,4 +31,6 @@ export function createRegistry(config: RegistryConfig): ModelRegistry {
 
 export * from './model';
 export type { RegisteredModelView, SearchRequest } from './registry';
+export { ArtifactError, localArtifactDir, SERVABLE_FLAVORS } from './artifacts';
 export { ModelRegistry } from './registry';
+export { parseSourceRoots, SourcePolicy } from './sources';

@@ -56,6 +56,46 @@ export interface ModelVersion {
   readonly artifact?: ArtifactInfo;
 }
 
+/** Where a version stands in the model host that serves it. */
+export const VERSION_SERVING_STATES = ['LOADING', 'READY', 'FAILED', 'UNLOADED'] as const;
+export type VersionServingState = (typeof VERSION_SERVING_STATES)[number];
+
+export interface VersionServingStatus {
+  readonly name: string;
+  readonly version: number;
+  readonly state: VersionServingState;
+  readonly message: string;
+  /** The flavor the version is served with (`python_function`, `onnx`). */
+  readonly flavor?: string;
+  /** When the version became READY (ms). */
+  readonly loadedAt?: number;
+  /** When this state was reported (ms). */
+  readonly updatedAt: number;
+  /** Which host reported it (task or process id). */
+  readonly host?: string;
+}
+
+/** Kinds of serving events; model-level events carry no version. */
+export const SERVING_EVENT_TYPES = [
+  'VERSION_LOADING',
+  'VERSION_LOADED',
+  'VERSION_LOAD_FAILED',
+  'VERSION_UNLOADED',
+  'WORKER_RESTARTED',
+  'WORKER_EXITED',
+  'HOST_STARTED',
+  'HOST_STOPPED',
+] as const;
+export type ServingEventType = (typeof SERVING_EVENT_TYPES)[number];
+
+export interface ServingEvent {
+  readonly name: string;
+  readonly version?: number;
+  readonly time: number;
+  readonly type: ServingEventType;
+  readonly message: string;
+}
+
 export interface Page<T> {
   readonly items: T[];
   readonly nextPageToken?: string;

@@ -12,9 +12,11 @@ import {
   type ModelVersion,
   type Page,
   type RegisteredModel,
+  type ServingEvent,
   STAGES,
   type Stage,
   type Tags,
+  type VersionServingStatus,
 } from './model';
 import {
   type Clause,
@@ -632,6 +634,42 @@ export class ModelRegistry {
     const [latest] = await this.getLatestVersions(name, [stage]);
     if (!latest) throw notFound(`Registered model '${name}' has no version in stage ${stage}.`);
     return latest;
+  }
+
+  // ---- serving state ------------------------------------------------------------------
+
+  /** What a model host needs to route requests: the model (aliases) and all its versions. */
+  async servingSnapshot(name: string): Promise<{ model: RegisteredModel; versions: ModelVersion[] }> {
+    const model = await this.requireModel(name);
+    const versions = (await this.table.listVersions(model.modelId)).map((r) => this.versionView(model, r));
+    return { model: this.modelView(model), versions };
+  }
+
+  async recordServingStatus(status: VersionServingStatus): Promise<void> {
+    const model = await this.requireModel(status.name);
+    const { name: _, ...rest } = status;
+    await this.table.putServingStatus(model.modelId, rest);
+  }
+
+  async servingStatuses(name: string): Promise<VersionServingStatus[]> {
+    const model = await this.requireModel(name);
+    return (await this.table.listServingStatuses(model.modelId)).map((s) => ({ ...s, name: model.name }));
+  }
+
+  async recordServingEvent(event: Omit<ServingEvent, 'time'> & { time?: number }): Promise<void> {
+    const model = await this.requireModel(event.name);
+    const { name: _, ...rest } = event;
+    await this.table.addServingEvent(model.modelId, { ...rest, time: event.time ?? this.clock.now() });
+  }
+
+  /** Serving events of a model, newest first (at most `limit`, default 100). */
+  async servingEvents(name: string, options: { version?: number; limit?: number } = {}): Promise<ServingEvent[]> {
+    const model = await this.requireModel(name);
+    const events = await this.table.listServingEvents(model.modelId, {
+      limit: options.limit ?? 100,
+      version: options.version,
+    });
+    return events.map((e) => ({ ...e, name: model.name }));
   }
 
   // ---- helpers -----------------------------------------------------------------------

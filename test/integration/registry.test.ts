@@ -446,3 +446,48 @@ describe('domain events', () => {
     }
   });
 });
+
+describe('serving state and events', () => {
+  it('keeps the latest serving state per version and lists events newest first', async () => {
+    const name = fresh();
+    await env.registry.createRegisteredModel({ name });
+    await env.registry.recordServingStatus({ name, version: 1, state: 'LOADING', message: 'loading', updatedAt: 1 });
+    await env.registry.recordServingStatus({
+      name,
+      version: 1,
+      state: 'READY',
+      message: '',
+      flavor: 'python_function',
+      loadedAt: 2,
+      updatedAt: 2,
+    });
+    await env.registry.recordServingStatus({ name, version: 2, state: 'FAILED', message: 'bad pickle', updatedAt: 3 });
+    expect(await env.registry.servingStatuses(name)).toEqual([
+      { name, version: 1, state: 'READY', message: '', flavor: 'python_function', loadedAt: 2, updatedAt: 2 },
+      { name, version: 2, state: 'FAILED', message: 'bad pickle', updatedAt: 3 },
+    ]);
+    for (let i = 0; i < 30; i++) {
+      await env.registry.recordServingEvent({
+        name,
+        version: (i % 2) + 1,
+        type: 'VERSION_LOADED',
+        message: `e${i}`,
+        time: 1000 + i,
+      });
+    }
+    const latest = await env.registry.servingEvents(name, { limit: 3 });
+    expect(latest.map((e) => e.message)).toEqual(['e29', 'e28', 'e27']);
+    const v1 = await env.registry.servingEvents(name, { version: 1, limit: 20 });
+    expect(v1).toHaveLength(15);
+    expect(v1.every((e) => e.version === 1)).toBe(true);
+  });
+
+  it('deletes serving state and events with the model', async () => {
+    const name = fresh();
+    await env.registry.createRegisteredModel({ name });
+    await env.registry.recordServingEvent({ name, type: 'HOST_STARTED', message: 'up' });
+    await env.registry.deleteRegisteredModel(name);
+    await env.registry.createRegisteredModel({ name });
+    expect(await env.registry.servingEvents(name)).toEqual([]);
+  });
+});

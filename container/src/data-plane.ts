@@ -1,0 +1,82 @@
+/**
+ * The data plane: a scoring request in (reference, Content-Type, body), an answer out
+ * (status and JSON). It knows nothing of HTTP; the server hands it requests and writes
+ * what it returns.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ModelHost } from './host';
+import { PredictionError, RuntimeUnavailableError } from './runtimes/runtime';
+import type { Json } from './scoring/input';
+import { parseScoringRequest, ScoringError } from './scoring/parse';
+import { answerProtocol, responseBody } from './scoring/respond';
+
+export interface Answer {
+  readonly status: number;
+  readonly body: Json;
+}
+
+export const errorAnswer = (status: number, errorCode: string, message: string): Answer => ({
+  status,
+  body: { error_code: errorCode, message },
+});
+
+export class DataPlane {
+  constructor(
+    private readonly host: ModelHost,
+    private readonly options: { readonly timeoutMs: number; readonly logger: Logger },
+  ) {}
+
+  /** Scores `body` with the version `ref` names now (a number, a stage or `@alias`). */
+  async invoke(ref: string, contentType: string | undefined, body: Buffer): Promise<Answer> {
+    let served: ReturnType<ModelHost['resolve']>;
+    try {
+      served = this.host.resolve(ref);
+    } catch (error) {
+      return this.fail(error);
+    }
+    const started = performance.now();
+    const answer = await this.predict(served, contentType, body);
+    served.metrics.record(performance.now() - started, answer.status);
+    return answer;
+  }
+
+  private async predict(
+    served: ReturnType<ModelHost['resolve']>,
+    contentType: string | undefined,
+    body: Buffer,
+  ): Promise<Answer> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const request = parseScoringRequest(contentType, body);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ScoringError(
+                504,
+                'DEADLINE_EXCEEDED',
+                `Version ${served.version} of model '${this.host.modelName}' did not answer within ${this.options.timeoutMs} ms.`,
+              ),
+            ),
+          this.options.timeoutMs,
+        );
+      });
+      const prediction = await Promise.race([served.submit(request), timeout]);
+      const protocol = answerProtocol(request.protocol, this.host.mlflowVersionOf(served.version));
+      return { status: 200, body: responseBody(protocol, prediction.predictions) };
+    } catch (error) {
+      return this.fail(error, served.version);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private fail(error: unknown, version?: number): Answer {
+    if (error instanceof ScoringError) return errorAnswer(error.status, error.errorCode, error.message);
+    if (error instanceof PredictionError) return errorAnswer(400, error.errorCode, error.message);
+    if (error instanceof RuntimeUnavailableError) return errorAnswer(503, 'TEMPORARILY_UNAVAILABLE', error.message);
+    this.options.logger.error('prediction failed', { version, error: error as Error });
+    const message = error instanceof Error ? error.message : String(error);
+    return errorAnswer(500, 'INTERNAL_ERROR', `Prediction failed: ${message}`);
+  }
+}

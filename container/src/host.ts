@@ -1,0 +1,383 @@
+/**
+ * The model host: serves every live version of one registered model (READY and not
+ * archived), following the registry while it runs. It polls the registry, loads versions
+ * that appear, unloads versions that are archived or deleted, resolves scoring references
+ * (version, stage, @alias) against what the registry says now, and reports each version's
+ * serving state and events back to the registry.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { canonicalStage, localArtifactDir, type ModelRegistry, type SourcePolicy } from '../../core/registry';
+import type { ModelVersion, RegisteredModel, ServingEventType } from '../../core/registry/model';
+import { OnnxRuntime } from './runtimes/onnx-runtime';
+import { PyfuncRuntime } from './runtimes/pyfunc-worker';
+import { pythonFor } from './runtimes/python-env';
+import type { LoadSpec, ModelRuntime } from './runtimes/runtime';
+import { ScoringError } from './scoring/parse';
+import { ServedVersion } from './served-version';
+import type { HostSettings } from './settings';
+
+export interface HostDeps {
+  readonly registry: ModelRegistry;
+  readonly sources: SourcePolicy;
+  readonly settings: HostSettings;
+  readonly logger: Logger;
+  readonly s3?: () => S3Client;
+}
+
+interface Snapshot {
+  readonly model: RegisteredModel;
+  readonly versions: readonly ModelVersion[];
+  readonly at: number;
+}
+
+/** How many versions load at once (each Python worker imports its libraries on load). */
+const PARALLEL_LOADS = 2;
+/** Retry a version whose load failed after this long, doubling up to the maximum. */
+const RETRY_INITIAL_MS = 30_000;
+const RETRY_MAX_MS = 15 * 60_000;
+
+const isLive = (v: ModelVersion) => v.status === 'READY' && v.currentStage !== 'Archived';
+
+export class ModelHost {
+  private readonly served = new Map<number, ServedVersion>();
+  private snapshot?: Snapshot;
+  private missingModel = false;
+  private timer?: NodeJS.Timeout;
+  private syncing?: Promise<void>;
+  private loads = 0;
+  private readonly loadQueue: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(private readonly deps: HostDeps) {}
+
+  get modelName(): string {
+    return this.deps.settings.modelName;
+  }
+
+  /** Syncs once with the registry, then keeps following it. */
+  async start(): Promise<void> {
+    await this.event('HOST_STARTED', `host ${this.deps.settings.hostId} started`);
+    await this.sync();
+    this.timer = setInterval(() => {
+      void this.sync();
+    }, this.deps.settings.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Reads the registry and converges the served versions to its live versions. */
+  sync(): Promise<void> {
+    this.syncing ??= this.syncOnce().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<void> {
+    if (this.stopped) return;
+    let snapshot: Snapshot;
+    try {
+      const { model, versions } = await this.deps.registry.servingSnapshot(this.modelName);
+      snapshot = { model, versions, at: Date.now() };
+      this.missingModel = false;
+    } catch (error) {
+      if ((error as { errorCode?: string }).errorCode === 'RESOURCE_DOES_NOT_EXIST') {
+        this.missingModel = true;
+        snapshot = { model: emptyModel(this.modelName), versions: [], at: Date.now() };
+      } else {
+        this.deps.logger.warn('registry read failed; serving from the last snapshot', { error: error as Error });
+        return;
+      }
+    }
+    this.snapshot = snapshot;
+    const live = new Map(snapshot.versions.filter(isLive).map((v) => [v.version, v]));
+    for (const [number, served] of this.served) {
+      if (!live.has(number)) {
+        this.served.delete(number);
+        void this.unload(served, archivedOrGone(snapshot, number));
+      }
+    }
+    for (const version of live.values()) {
+      const served = this.served.get(version.version);
+      if (!served) {
+        const fresh = new ServedVersion(version.version);
+        this.served.set(version.version, fresh);
+        void this.load(fresh, version);
+      } else if (served.state === 'FAILED' && served.retryAt !== undefined && Date.now() >= served.retryAt) {
+        served.retryAt = undefined;
+        void this.load(served, version);
+      }
+    }
+  }
+
+  private async load(served: ServedVersion, version: ModelVersion): Promise<void> {
+    await this.loadSlot();
+    try {
+      if (this.stopped || this.served.get(version.version) !== served) return;
+      await this.setState(served, 'LOADING', 'loading');
+      await this.event('VERSION_LOADING', `loading version ${version.version} from ${version.source}`, version.version);
+      const artifact = version.artifact;
+      if (!artifact) throw new Error('the version has no recorded artifact information');
+      const source = await this.deps.sources.resolve(version.source);
+      const modelDir = await localArtifactDir(
+        source,
+        this.deps.settings.artifactCache,
+        `${encodeURIComponent(this.modelName)}/${version.version}`,
+        this.deps.s3,
+      );
+      const spec: LoadSpec = { modelName: this.modelName, version: version.version, modelDir, artifact };
+      const runtime = await this.createRuntime(spec, served);
+      await runtime.load();
+      if (this.stopped || this.served.get(version.version) !== served) {
+        await runtime.unload();
+        return;
+      }
+      served.runtime = runtime;
+      served.flavor = runtime.flavor;
+      served.loadedAt = Date.now();
+      served.failures = 0;
+      await this.setState(served, 'READY', '');
+      await this.event('VERSION_LOADED', `version ${version.version} serves with ${runtime.flavor}`, version.version);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      served.failures++;
+      served.retryAt = Date.now() + Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (served.failures - 1));
+      this.deps.logger.error('version failed to load', { version: version.version, error: message });
+      await this.setState(served, 'FAILED', message);
+      await this.event('VERSION_LOAD_FAILED', message, version.version);
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  private async createRuntime(spec: LoadSpec, served: ServedVersion): Promise<ModelRuntime> {
+    const flavors = spec.artifact.flavors;
+    if ('onnx' in flavors) return new OnnxRuntime(spec);
+    if (!('python_function' in flavors)) {
+      throw new Error(`no servable flavor in [${Object.keys(flavors).join(', ')}]`);
+    }
+    const py = this.deps.settings.python;
+    const python = await pythonFor(spec.modelDir, {
+      mode: py.mode,
+      python: py.interpreter,
+      cacheDir: py.envCache,
+      uv: py.uv,
+      allowDefaultsChannel: py.allowDefaultsChannel,
+    });
+    const log = this.deps.logger.createChild({ persistentKeys: { version: spec.version } });
+    return new PyfuncRuntime(spec, {
+      python,
+      loader: py.loader,
+      logger: (line) => log.info('worker', { line }),
+      onEvent: (e) => {
+        if (e.type === 'WORKER_EXITED') {
+          void this.setState(served, 'LOADING', `worker restarting: ${e.message}`);
+          void this.event('WORKER_EXITED', e.message, spec.version);
+        } else if (e.type === 'WORKER_RESTARTED') {
+          void this.setState(served, 'READY', '');
+          void this.event('WORKER_RESTARTED', e.message, spec.version);
+        } else if (e.type === 'WORKER_FAILED') {
+          void this.setState(served, 'LOADING', `worker restart failed: ${e.message}`);
+        }
+      },
+    });
+  }
+
+  private async unload(served: ServedVersion, why: string): Promise<void> {
+    try {
+      await served.runtime?.unload();
+    } catch (error) {
+      this.deps.logger.warn('unload failed', { version: served.version, error: error as Error });
+    }
+    served.runtime = undefined;
+    await this.setState(served, 'UNLOADED', why);
+    await this.event('VERSION_UNLOADED', `version ${served.version} unloaded: ${why}`, served.version);
+  }
+
+  private loadSlot(): Promise<void> {
+    if (this.loads < PARALLEL_LOADS) {
+      this.loads++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.loadQueue.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const next = this.loadQueue.shift();
+    if (next) next();
+    else this.loads--;
+  }
+
+  private async setState(served: ServedVersion, state: ServedVersion['state'], message: string): Promise<void> {
+    served.state = state;
+    served.message = message;
+    try {
+      await this.deps.registry.recordServingStatus({
+        name: this.modelName,
+        version: served.version,
+        state,
+        message,
+        flavor: served.flavor,
+        loadedAt: state === 'READY' ? served.loadedAt : undefined,
+        updatedAt: Date.now(),
+        host: this.deps.settings.hostId,
+      });
+    } catch (error) {
+      this.deps.logger.warn('could not record serving state', { version: served.version, error: error as Error });
+    }
+  }
+
+  private async event(type: ServingEventType, message: string, version?: number): Promise<void> {
+    try {
+      await this.deps.registry.recordServingEvent({ name: this.modelName, type, message, version });
+    } catch (error) {
+      this.deps.logger.warn('could not record serving event', { type, error: error as Error });
+    }
+  }
+
+  /**
+   * The version a reference names now: a version number, a stage (Staging, Production; any
+   * case) or `@alias`. Throws a ScoringError (404, or 503 while loading) naming the reason.
+   */
+  resolve(ref: string): ServedVersion {
+    const snapshot = this.snapshot;
+    const name = this.modelName;
+    if (!snapshot)
+      throw new ScoringError(503, 'TEMPORARILY_UNAVAILABLE', `Model '${name}' is starting up; retry shortly.`);
+    if (this.missingModel) throw notFound(`Registered model '${name}' does not exist.`);
+    let version: ModelVersion | undefined;
+    if (/^[0-9]+$/.test(ref)) {
+      version = snapshot.versions.find((v) => v.version === Number(ref));
+      if (!version) throw notFound(`Model '${name}' has no version ${ref}.`);
+    } else if (ref.startsWith('@')) {
+      const alias = ref.slice(1);
+      const number = snapshot.model.aliases[alias];
+      version = snapshot.versions.find((v) => v.version === number);
+      if (!version) throw notFound(`Model '${name}' has no alias '${alias}'.`);
+    } else {
+      const stage = canonicalStage(ref);
+      if (stage !== 'Staging' && stage !== 'Production') {
+        throw notFound(
+          `'${ref}' is not a version, a served stage (Staging, Production) or an @alias of model '${name}'.`,
+        );
+      }
+      const inStage = snapshot.versions.filter((v) => v.currentStage === stage && v.status === 'READY');
+      version = inStage.sort((a, b) => b.version - a.version)[0];
+      if (!version) throw notFound(`Model '${name}' has no version in stage ${stage}.`);
+    }
+    if (version.currentStage === 'Archived') {
+      throw notFound(`Version ${version.version} of model '${name}' is archived; archived versions are not served.`);
+    }
+    if (version.status === 'PENDING_REGISTRATION') {
+      throw unavailable(`Version ${version.version} of model '${name}' is still being registered; retry shortly.`);
+    }
+    if (version.status === 'FAILED_REGISTRATION') {
+      throw notFound(
+        `Version ${version.version} of model '${name}' failed registration: ${version.statusMessage ?? ''}`,
+      );
+    }
+    const served = this.served.get(version.version);
+    if (!served || served.state === 'LOADING') {
+      throw unavailable(`Version ${version.version} of model '${name}' is loading; retry shortly.`);
+    }
+    if (served.state === 'FAILED') {
+      throw unavailable(`Version ${version.version} of model '${name}' failed to load: ${served.message}`);
+    }
+    if (served.state !== 'READY' || !served.runtime?.ready()) {
+      throw unavailable(
+        `Version ${version.version} of model '${name}' is not ready (${served.message || served.state}).`,
+      );
+    }
+    return served;
+  }
+
+  /** The model's MLflow major version for a version, which decides ambiguous response shapes. */
+  mlflowVersionOf(version: number): string | undefined {
+    return this.snapshot?.versions.find((v) => v.version === version)?.artifact?.mlflowVersion;
+  }
+
+  /**
+   * Healthy once the registry was read and no live version is still loading (or restarting
+   * its worker). A version that failed to load does not hold the others back: it answers
+   * 503 with its reason and shows in the status document and the events.
+   */
+  health(): { healthy: boolean; reason: string } {
+    if (!this.snapshot) return { healthy: false, reason: 'the registry has not been read yet' };
+    const waiting = [...this.served.values()].filter((s) => s.state === 'LOADING');
+    if (waiting.length > 0) {
+      return { healthy: false, reason: `loading version(s) ${waiting.map((s) => s.version).join(', ')}` };
+    }
+    return { healthy: true, reason: '' };
+  }
+
+  /** The per-version status document. */
+  status(): Record<string, unknown> {
+    const snapshot = this.snapshot;
+    const versions = [...this.served.values()]
+      .sort((a, b) => a.version - b.version)
+      .map((s) => {
+        const v = snapshot?.versions.find((x) => x.version === s.version);
+        return {
+          version: s.version,
+          stage: v?.currentStage,
+          aliases: v?.aliases ?? [],
+          state: s.state,
+          message: s.message,
+          flavor: s.flavor,
+          loadedAt: s.loadedAt,
+          pids: s.runtime?.pids() ?? [],
+          metrics: s.metrics.snapshot(),
+        };
+      });
+    return {
+      model: this.modelName,
+      host: this.deps.settings.hostId,
+      ...this.health(),
+      registryReadAt: snapshot?.at,
+      versions,
+    };
+  }
+
+  /** Every served version, for metrics flushing. */
+  servedVersions(): ServedVersion[] {
+    return [...this.served.values()];
+  }
+
+  /** Stops following the registry and unloads every version. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.syncing;
+    const all = [...this.served.values()];
+    this.served.clear();
+    await Promise.all(all.map((s) => this.unload(s, 'host stopping')));
+    await this.event('HOST_STOPPED', `host ${this.deps.settings.hostId} stopped`);
+  }
+}
+
+function notFound(message: string): ScoringError {
+  return new ScoringError(404, 'RESOURCE_DOES_NOT_EXIST', message);
+}
+
+function unavailable(message: string): ScoringError {
+  return new ScoringError(503, 'TEMPORARILY_UNAVAILABLE', message);
+}
+
+function archivedOrGone(snapshot: Snapshot, version: number): string {
+  const v = snapshot.versions.find((x) => x.version === version);
+  if (!v) return 'the version was deleted';
+  if (v.currentStage === 'Archived') return 'the version was archived';
+  return `the version is ${v.status}`;
+}
+
+function emptyModel(name: string): RegisteredModel {
+  return {
+    name,
+    description: '',
+    creationTimestamp: 0,
+    lastUpdatedTimestamp: 0,
+    tags: {},
+    aliases: {},
+    latestVersionNumber: 0,
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * The host's HTTP layer: routes, body and time limits, JSON errors, and a drain on stop.
+ * Scoring is handed to the data plane; nothing here knows about models.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Answer, type DataPlane, errorAnswer } from './data-plane';
+import type { ModelHost } from './host';
+
+export interface ServerOptions {
+  readonly port: number;
+  readonly bind: string;
+  readonly maxBodyBytes: number;
+  readonly drainTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+const VERSION = (() => {
+  try {
+    const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+class TooLarge extends Error {}
+
+function send(res: ServerResponse, answer: Answer, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new TooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new TooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const INVOCATIONS = /^\/model\/([^/]+)\/([^/]+)\/invocations\/?$/;
+
+export class HostServer {
+  private readonly server: Server;
+  private inFlight = 0;
+  private draining = false;
+  private idle?: () => void;
+
+  constructor(
+    private readonly host: ModelHost,
+    private readonly plane: DataPlane,
+    private readonly options: ServerOptions,
+  ) {
+    this.server = createServer((req, res) => {
+      this.inFlight++;
+      res.once('close', () => {
+        this.inFlight--;
+        if (this.inFlight === 0) this.idle?.();
+      });
+      this.handle(req, res).catch((error: unknown) => {
+        options.logger.error('request failed', { error: error as Error });
+        if (!res.headersSent) send(res, errorAnswer(500, 'INTERNAL_ERROR', 'Internal error; see the host logs.'));
+        else res.destroy();
+      });
+    });
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.bind, () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    return `http://${this.options.bind === '0.0.0.0' ? '127.0.0.1' : this.options.bind}:${port}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://host');
+    const method = req.method ?? 'GET';
+    const closing: Record<string, string> = this.draining ? { Connection: 'close' } : {};
+    const only = (allowed: string, run: () => Promise<void> | void) => {
+      if (method === allowed) return run();
+      req.resume();
+      send(
+        res,
+        errorAnswer(405, 'BAD_REQUEST', `Method ${method} is not allowed on ${url.pathname}; use ${allowed}.`),
+        {
+          Allow: allowed,
+          ...closing,
+        },
+      );
+    };
+    switch (url.pathname) {
+      case '/ping':
+        return only('GET', () => {
+          res.writeHead(this.draining ? 503 : 200, { 'Content-Type': 'application/json', ...closing });
+          res.end();
+        });
+      case '/health':
+        return only('GET', () => {
+          const health = this.host.health();
+          const healthy = health.healthy && !this.draining;
+          send(
+            res,
+            {
+              status: healthy ? 200 : 503,
+              body: { status: healthy ? 'healthy' : 'unhealthy', reason: this.draining ? 'draining' : health.reason },
+            },
+            closing,
+          );
+        });
+      case '/version':
+        return only('GET', () => {
+          res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', ...closing });
+          res.end(VERSION);
+        });
+      case '/status':
+        return only('GET', () => send(res, { status: 200, body: this.host.status() as Answer['body'] }, closing));
+      case '/invocations':
+      case '/invocations/':
+        return only('POST', () => this.invoke(req, res, 'Production', closing));
+    }
+    const match = INVOCATIONS.exec(url.pathname);
+    if (match) {
+      let name: string;
+      let ref: string;
+      try {
+        name = decodeURIComponent(match[1] as string);
+        ref = decodeURIComponent(match[2] as string);
+      } catch {
+        req.resume();
+        return send(res, errorAnswer(400, 'BAD_REQUEST', `Malformed URL path ${url.pathname}`), closing);
+      }
+      if (name !== this.host.modelName) {
+        req.resume();
+        return send(
+          res,
+          errorAnswer(
+            404,
+            'RESOURCE_DOES_NOT_EXIST',
+            `This host serves model '${this.host.modelName}', not '${name}'.`,
+          ),
+          closing,
+        );
+      }
+      return only('POST', () => this.invoke(req, res, ref, closing));
+    }
+    req.resume();
+    send(
+      res,
+      errorAnswer(
+        404,
+        'ENDPOINT_NOT_FOUND',
+        `No endpoint at ${url.pathname}. Score at POST /model/<name>/<version|stage|@alias>/invocations.`,
+      ),
+      closing,
+    );
+  }
+
+  private async invoke(req: IncomingMessage, res: ServerResponse, ref: string, headers: Record<string, string>) {
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.options.maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof TooLarge)) throw error;
+      send(
+        res,
+        errorAnswer(413, 'BAD_REQUEST', `Request body exceeds the limit of ${this.options.maxBodyBytes} bytes.`),
+        { ...headers, Connection: 'close' },
+      );
+      req.destroy();
+      return;
+    }
+    send(
+      res,
+      await this.plane.invoke(ref, req.headers['content-type'], body),
+      this.draining ? { Connection: 'close' } : headers,
+    );
+  }
+
+  /** Stops accepting connections and waits (bounded) for requests in flight to finish. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.idle = resolve;
+        }),
+        new Promise<void>((resolve) => setTimeout(resolve, this.options.drainTimeoutMs).unref()),
+      ]);
+    }
+    this.server.closeAllConnections();
+    await closed;
+  }
+}

@@ -1,0 +1,63 @@
+/** The model host's entry point: the program each serving task (and the local twin's host process) runs. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { NO_EVENTS } from '../../core/events/domain-events';
+import { createRegistry, parseSourceRoots, SourcePolicy } from '../../core/registry';
+import { DataPlane } from './data-plane';
+import { ModelHost } from './host';
+import { HostServer } from './http-server';
+import { readSettings } from './settings';
+
+const settings = readSettings();
+const logger = new Logger({
+  serviceName: 'mlserve-host',
+  persistentKeys: { model: settings.modelName, host: settings.hostId },
+});
+
+const registry = createRegistry({
+  tableName: settings.registryTable,
+  sourceRoots: settings.sourceRoots,
+  events: NO_EVENTS,
+});
+const host = new ModelHost({
+  registry,
+  sources: new SourcePolicy(parseSourceRoots(settings.sourceRoots)),
+  settings,
+  logger,
+});
+const plane = new DataPlane(host, { timeoutMs: settings.requestTimeoutMs, logger });
+const server = new HostServer(host, plane, {
+  port: settings.port,
+  bind: settings.bind,
+  maxBodyBytes: settings.maxBodyBytes,
+  drainTimeoutMs: settings.drainTimeoutMs,
+  logger,
+});
+
+const url = await server.listen();
+logger.info('model host listening', { url });
+await host.start();
+
+const flushMetrics = () => {
+  for (const served of host.servedVersions()) {
+    const line = served.metrics.emf(settings.metricsNamespace, settings.modelName, served.version);
+    if (line) process.stdout.write(`${line}\n`);
+  }
+};
+const metricsTimer =
+  settings.metricsIntervalMs > 0 ? setInterval(flushMetrics, settings.metricsIntervalMs).unref() : undefined;
+
+let stopping = false;
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info('stopping: draining requests in flight', { signal });
+  await server.drain();
+  clearInterval(metricsTimer);
+  flushMetrics();
+  await host.stop();
+  logger.info('stopped');
+  process.exit(0);
+}

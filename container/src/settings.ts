@@ -1,0 +1,89 @@
+/** The model host's settings, read from the environment in this one place. */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const Schema = z.object({
+  MLSERVE_MODEL_NAME: z.string().min(1),
+  REGISTRY_TABLE: z.string().min(1),
+  MLSERVE_SOURCE_ROOTS: z.string().min(1),
+  PORT: int(8080),
+  MLSERVE_BIND: z.string().default('0.0.0.0'),
+  MLSERVE_MAX_BODY_BYTES: int(16 * 1024 * 1024, 1),
+  MLSERVE_REQUEST_TIMEOUT_MS: int(60_000, 1),
+  MLSERVE_DRAIN_TIMEOUT_MS: int(30_000),
+  MLSERVE_POLL_INTERVAL_MS: int(1000, 50),
+  MLSERVE_ARTIFACT_CACHE: z.string().default('/tmp/mlserve/artifacts'),
+  MLSERVE_PYTHON: z.string().default('/usr/bin/python3'),
+  MLSERVE_PYTHON_ENV: z.enum(['system', 'per-version']).default('system'),
+  MLSERVE_ENV_CACHE: z.string().default('/tmp/mlserve/envs'),
+  MLSERVE_UV: z.string().default('uv'),
+  MLSERVE_ALLOW_CONDA_DEFAULTS: flag,
+  MLSERVE_WORKER_LOADER: z.enum(['auto', 'sklearn']).default('auto'),
+  MLSERVE_METRICS_INTERVAL_MS: int(60_000),
+  MLSERVE_METRICS_NAMESPACE: z.string().default('mlserve'),
+  MLSERVE_HOST_ID: z.string().optional(),
+});
+
+export interface HostSettings {
+  readonly modelName: string;
+  readonly registryTable: string;
+  readonly sourceRoots: string;
+  readonly port: number;
+  readonly bind: string;
+  readonly maxBodyBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly artifactCache: string;
+  readonly python: {
+    readonly interpreter: string;
+    readonly mode: 'system' | 'per-version';
+    readonly envCache: string;
+    readonly uv: string;
+    readonly allowDefaultsChannel: boolean;
+    readonly loader: 'auto' | 'sklearn';
+  };
+  /** How often per-version metrics are written as CloudWatch EMF lines; 0 turns them off. */
+  readonly metricsIntervalMs: number;
+  readonly metricsNamespace: string;
+  readonly hostId: string;
+}
+
+/** Reads the settings; throws naming every missing or malformed variable. */
+export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings {
+  const parsed = Schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid model host settings: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    modelName: e.MLSERVE_MODEL_NAME,
+    registryTable: e.REGISTRY_TABLE,
+    sourceRoots: e.MLSERVE_SOURCE_ROOTS,
+    port: e.PORT,
+    bind: e.MLSERVE_BIND,
+    maxBodyBytes: e.MLSERVE_MAX_BODY_BYTES,
+    requestTimeoutMs: e.MLSERVE_REQUEST_TIMEOUT_MS,
+    drainTimeoutMs: e.MLSERVE_DRAIN_TIMEOUT_MS,
+    pollIntervalMs: e.MLSERVE_POLL_INTERVAL_MS,
+    artifactCache: e.MLSERVE_ARTIFACT_CACHE,
+    python: {
+      interpreter: e.MLSERVE_PYTHON,
+      mode: e.MLSERVE_PYTHON_ENV,
+      envCache: e.MLSERVE_ENV_CACHE,
+      uv: e.MLSERVE_UV,
+      allowDefaultsChannel: e.MLSERVE_ALLOW_CONDA_DEFAULTS,
+      loader: e.MLSERVE_WORKER_LOADER,
+    },
+    metricsIntervalMs: e.MLSERVE_METRICS_INTERVAL_MS,
+    metricsNamespace: e.MLSERVE_METRICS_NAMESPACE,
+    hostId: e.MLSERVE_HOST_ID ?? `${hostname()}:${process.pid}`,
+  };
+}
