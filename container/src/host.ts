@@ -168,6 +168,7 @@ export class ModelHost {
     return new PyfuncRuntime(spec, {
       python,
       loader: py.loader,
+      workerScript: py.workerScript,
       logger: (line) => log.info('worker', { line }),
       onEvent: (e) => {
         if (e.type === 'WORKER_EXITED') {
@@ -332,6 +333,11 @@ export class ModelHost {
     return {
       model: this.modelName,
       host: this.deps.settings.hostId,
+      process: {
+        pid: process.pid,
+        rssBytes: process.memoryUsage().rss,
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      },
       ...this.health(),
       registryReadAt: snapshot?.at,
       versions,

@@ -19,12 +19,22 @@ export interface ServerOptions {
   readonly logger: Logger;
 }
 
+/** mlserve's version, from the nearest package.json named mlserve above this module (source or bundle). */
 const VERSION = (() => {
-  try {
-    const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'mlserve' && pkg.version) return pkg.version;
+    } catch {
+      // keep looking upwards
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
   }
 })();
 

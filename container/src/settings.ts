@@ -25,6 +25,7 @@ const Schema = z.object({
   MLSERVE_UV: z.string().default('uv'),
   MLSERVE_ALLOW_CONDA_DEFAULTS: flag,
   MLSERVE_WORKER_LOADER: z.enum(['auto', 'sklearn']).default('auto'),
+  MLSERVE_WORKER_SCRIPT: z.string().optional(),
   MLSERVE_METRICS_INTERVAL_MS: int(60_000),
   MLSERVE_METRICS_NAMESPACE: z.string().default('mlserve'),
   MLSERVE_HOST_ID: z.string().optional(),
@@ -48,6 +49,8 @@ export interface HostSettings {
     readonly uv: string;
     readonly allowDefaultsChannel: boolean;
     readonly loader: 'auto' | 'sklearn';
+    /** The worker program; defaults to container/python/mlserve_worker.py beside the sources. */
+    readonly workerScript?: string;
   };
   /** How often per-version metrics are written as CloudWatch EMF lines; 0 turns them off. */
   readonly metricsIntervalMs: number;
@@ -81,6 +84,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
       uv: e.MLSERVE_UV,
       allowDefaultsChannel: e.MLSERVE_ALLOW_CONDA_DEFAULTS,
       loader: e.MLSERVE_WORKER_LOADER,
+      workerScript: e.MLSERVE_WORKER_SCRIPT,
     },
     metricsIntervalMs: e.MLSERVE_METRICS_INTERVAL_MS,
     metricsNamespace: e.MLSERVE_METRICS_NAMESPACE,

@@ -29,8 +29,8 @@ export function createRegistry(config: RegistryConfig): ModelRegistry {
   });
 }
 
+export { ArtifactError, localArtifactDir, SERVABLE_FLAVORS } from './artifacts';
 export * from './model';
 export type { RegisteredModelView, SearchRequest } from './registry';
-export { ArtifactError, localArtifactDir, SERVABLE_FLAVORS } from './artifacts';
 export { ModelRegistry } from './registry';
 export { parseSourceRoots, SourcePolicy } from './sources';
