@@ -97,7 +97,7 @@ try {
     dynamoEndpoint: env.dynamo.endpoint,
     sourceRoots: env.artifacts.uri,
     artifactCache: cache,
-    env: { MLSERVE_METRICS_INTERVAL_MS: '0', POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: { MLSERVE_METRICS_INTERVAL_MS: '0' },
   });
   try {
     await host.healthy(60_000);

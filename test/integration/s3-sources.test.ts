@@ -1,8 +1,11 @@
 /** Registering versions whose source is in S3, against a real local S3-API server. */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessBus } from '../../core/events/in-process-bus';
-import { createRegistry } from '../../core/registry';
+import { createRegistry, localArtifactDir } from '../../core/registry';
 import type { ModelRegistry } from '../../core/registry/registry';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from '../../twin/local-dynamodb';
 import { type LocalS3, startLocalS3 } from '../helpers/local-s3';
@@ -61,5 +64,35 @@ describe('s3:// sources', () => {
     await expect(registry.createModelVersion({ name: 'iris', source: `s3://${s3.bucket}/other/iris` })).rejects.toThrow(
       /outside every allowed source root/,
     );
+  });
+});
+
+describe('downloading an S3 artifact for serving', () => {
+  it('copies every object under the prefix into the cache once, and reuses it', async () => {
+    const cache = await mkdtemp(path.join(tmpdir(), 'mlserve-s3-cache-'));
+    try {
+      const source = { kind: 's3' as const, bucket: s3.bucket, prefix: 'models/iris' };
+      const dir = await localArtifactDir(source, cache, 'iris/1', s3.client);
+      expect(dir).toBe(path.join(cache, 'iris/1'));
+      expect((await readdir(dir)).sort()).toEqual((await readdir(IRIS_MODEL)).sort());
+      expect(await readFile(path.join(dir, 'model.pkl'))).toEqual(await readFile(path.join(IRIS_MODEL, 'model.pkl')));
+      const unreachable = () => {
+        throw new Error('the cache should have been used');
+      };
+      expect(await localArtifactDir(source, cache, 'iris/1', unreachable)).toBe(dir);
+    } finally {
+      await rm(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an empty prefix and leaves nothing behind', async () => {
+    const cache = await mkdtemp(path.join(tmpdir(), 'mlserve-s3-cache-'));
+    try {
+      const source = { kind: 's3' as const, bucket: s3.bucket, prefix: 'models/absent' };
+      await expect(localArtifactDir(source, cache, 'x/1', s3.client)).rejects.toThrow(/no objects under/);
+      expect(await readdir(cache)).toEqual([]);
+    } finally {
+      await rm(cache, { recursive: true, force: true });
+    }
   });
 });
