@@ -48,6 +48,7 @@ export class ModelHost {
   private loads = 0;
   private readonly loadQueue: (() => void)[] = [];
   private stopped = false;
+  private lastReport?: { key: string; at: number };
 
   constructor(private readonly deps: HostDeps) {}
 
@@ -107,6 +108,34 @@ export class ModelHost {
         served.retryAt = undefined;
         void this.load(served, version);
       }
+    }
+    await this.report();
+  }
+
+  /**
+   * Tells the registry which revision this host runs and whether every live version has
+   * settled (READY, or FAILED with its reason): what the deploy workflow waits for. Written
+   * when it changes, and every 30 s as a heartbeat.
+   */
+  private async report(): Promise<void> {
+    if (this.missingModel) return;
+    const all = [...this.served.values()];
+    const ready = all.filter((s) => s.state === 'READY').length;
+    const allReady = this.health().healthy;
+    const key = `${this.deps.settings.revision}:${allReady}:${all.length}:${ready}`;
+    if (this.lastReport?.key === key && Date.now() - this.lastReport.at < 30_000) return;
+    try {
+      await this.deps.registry.recordHostReport(this.modelName, {
+        revision: this.deps.settings.revision,
+        allReady,
+        live: all.length,
+        ready,
+        host: this.deps.settings.hostId,
+        updatedAt: new Date().toISOString(),
+      });
+      this.lastReport = { key, at: Date.now() };
+    } catch (error) {
+      this.deps.logger.warn('could not report to the registry', { error: error as Error });
     }
   }
 

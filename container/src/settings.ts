@@ -29,6 +29,7 @@ const Schema = z.object({
   MLSERVE_METRICS_INTERVAL_MS: int(60_000),
   MLSERVE_METRICS_NAMESPACE: z.string().default('mlserve'),
   MLSERVE_HOST_ID: z.string().optional(),
+  MLSERVE_REVISION: int(0),
 });
 
 export interface HostSettings {
@@ -56,6 +57,8 @@ export interface HostSettings {
   readonly metricsIntervalMs: number;
   readonly metricsNamespace: string;
   readonly hostId: string;
+  /** The serving revision this task was deployed for (set by the deploy workflow). */
+  readonly revision: number;
 }
 
 /** Reads the settings; throws naming every missing or malformed variable. */
@@ -89,5 +92,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
     metricsIntervalMs: e.MLSERVE_METRICS_INTERVAL_MS,
     metricsNamespace: e.MLSERVE_METRICS_NAMESPACE,
     hostId: e.MLSERVE_HOST_ID ?? `${hostname()}:${process.pid}`,
+    revision: e.MLSERVE_REVISION,
   };
 }

@@ -33,6 +33,9 @@ export const DomainEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ModelVersionTagsChanged'), ...versioned, key: z.string(), deleted: z.boolean() }),
   z.object({ type: z.literal('ModelAliasSet'), ...versioned, alias: z.string().min(1) }),
   z.object({ type: z.literal('ModelAliasDeleted'), ...versioned, alias: z.string().min(1) }),
+  z.object({ type: z.literal('ServingEnabled'), ...base }),
+  z.object({ type: z.literal('ServingDisabled'), ...base }),
+  z.object({ type: z.literal('ServingReconfigured'), ...base }),
 ]);
 
 export type DomainEvent = z.infer<typeof DomainEventSchema>;

@@ -16,15 +16,19 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  ArtifactInfo,
-  ModelVersion,
-  ModelVersionStatus,
-  RegisteredModel,
-  ServingEvent,
-  Stage,
-  Tags,
-  VersionServingStatus,
+import {
+  type ArtifactInfo,
+  type ComputeSize,
+  DEFAULT_COMPUTE_SIZE,
+  type HostReport,
+  type ModelServingStatus,
+  type ModelVersion,
+  type ModelVersionStatus,
+  type RegisteredModel,
+  type ServingEvent,
+  type Stage,
+  type Tags,
+  type VersionServingStatus,
 } from './model';
 import { REGISTRY_TABLE_SCHEMA } from './table-schema';
 
@@ -76,6 +80,16 @@ function toModel(item: Record<string, unknown>): ModelRecord {
     tags: (item.tags as Tags | undefined) ?? {},
     aliases: (item.aliases as Record<string, number> | undefined) ?? {},
     latestVersionNumber: (item.latestVersionNumber as number | undefined) ?? 0,
+    serving:
+      item.servingRevision === undefined
+        ? undefined
+        : {
+            enabled: item.servingEnabled === true,
+            computeSize: (item.servingCompute as ComputeSize | undefined) ?? DEFAULT_COMPUTE_SIZE,
+            tags: (item.servingTags as Tags | undefined) ?? {},
+            revision: item.servingRevision as number,
+            priority: item.servingPriority as number | undefined,
+          },
   };
 }
 
@@ -618,7 +632,7 @@ export class RegistryTable {
         TableName: this.tableName,
         Item: {
           PK: `MODEL#${modelId}`,
-          SK: `SERVING#${String(status.version).padStart(10, '0')}`,
+          SK: `SERVING#VERSION#${String(status.version).padStart(10, '0')}`,
           kind: 'SERVING',
           modelId,
           ...status,
@@ -631,7 +645,7 @@ export class RegistryTable {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :s)',
-      ExpressionAttributeValues: { ':pk': `MODEL#${modelId}`, ':s': 'SERVING#' },
+      ExpressionAttributeValues: { ':pk': `MODEL#${modelId}`, ':s': 'SERVING#VERSION#' },
       ConsistentRead: true,
     });
     return items.map((item) => {
@@ -646,8 +660,9 @@ export class RegistryTable {
         TableName: this.tableName,
         Item: {
           PK: `MODEL#${modelId}`,
-          SK: `EVENT#${String(event.time).padStart(13, '0')}#${randomUUID()}`,
+          SK: `EVENT#${new Date(event.time).toISOString()}#${randomUUID()}`,
           kind: 'EVENT',
+          at: new Date(event.time).toISOString(),
           ...event,
         },
       }),
@@ -675,7 +690,7 @@ export class RegistryTable {
       for (const item of out.Items ?? []) {
         if (options.version !== undefined && item.version !== options.version) continue;
         events.push({
-          time: item.time as number,
+          time: (item.time as number | undefined) ?? Date.parse(item.at as string),
           type: item.type as ServingEvent['type'],
           message: (item.message as string | undefined) ?? '',
           ...(item.version === undefined ? {} : { version: item.version as number }),
@@ -685,6 +700,112 @@ export class RegistryTable {
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return events;
+  }
+
+  /**
+   * Changes a model's serving settings with optimistic concurrency on its serving revision.
+   * `change` gets the current settings and returns the new ones (or undefined for no change).
+   */
+  async updateServing(
+    modelId: string,
+    change: (
+      current: RegisteredModel['serving'],
+    ) => { enabled: boolean; computeSize: ComputeSize; tags: Tags; bump: boolean } | undefined,
+  ): Promise<ModelRecord | undefined> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const model = await this.getModelById(modelId);
+      if (!model) return undefined;
+      const next = change(model.serving);
+      if (!next) return model;
+      const revision = (model.serving?.revision ?? 0) + (next.bump ? 1 : 0);
+      const ok = await conditional(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: modelKey(modelId),
+            UpdateExpression: 'SET servingEnabled = :e, servingCompute = :c, servingTags = :t, servingRevision = :r',
+            ConditionExpression:
+              model.serving === undefined
+                ? 'attribute_exists(PK) AND attribute_not_exists(servingRevision)'
+                : 'attribute_exists(PK) AND servingRevision = :old',
+            ExpressionAttributeValues: {
+              ':e': next.enabled,
+              ':c': next.computeSize,
+              ':t': next.tags,
+              ':r': revision,
+              ...(model.serving === undefined ? {} : { ':old': model.serving.revision }),
+            },
+          }),
+        ),
+      );
+      if (ok) return this.getModelById(modelId);
+    }
+    throw new Error('serving settings kept changing under this update; try again');
+  }
+
+  /** Gives the model a listener-rule priority, unique across models, once. */
+  async assignServingPriority(modelId: string): Promise<void> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: 'SERVING#PRIORITIES', SK: 'COUNTER' },
+        UpdateExpression: 'ADD nextPriority :one',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const priority = out.Attributes?.nextPriority as number;
+    await conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: modelKey(modelId),
+          UpdateExpression: 'SET servingPriority = :p',
+          ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(servingPriority)',
+          ExpressionAttributeValues: { ':p': priority },
+        }),
+      ),
+    );
+  }
+
+  /** The deploy workflow's record of the model's serving state (the `SERVING#MODEL` item). */
+  async getModelServingStatus(modelId: string): Promise<Omit<ModelServingStatus, 'name'> | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { PK: `MODEL#${modelId}`, SK: 'SERVING#MODEL' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item?.state) return undefined;
+    return {
+      state: out.Item.state as ModelServingStatus['state'],
+      message: (out.Item.message as string | undefined) ?? '',
+      updatedAt: out.Item.updatedAt as string | undefined,
+      deployedRevision: out.Item.deployedRevision as number | undefined,
+    };
+  }
+
+  async putHostReport(modelId: string, report: HostReport): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `MODEL#${modelId}`, SK: 'SERVING#HOST', kind: 'HOST_REPORT', ...report },
+      }),
+    );
+  }
+
+  async getHostReport(modelId: string): Promise<HostReport | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { PK: `MODEL#${modelId}`, SK: 'SERVING#HOST' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const { PK: _pk, SK: _sk, kind: _kind, ...report } = out.Item;
+    return report as HostReport;
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

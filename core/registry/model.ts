@@ -18,6 +18,8 @@ export interface RegisteredModel {
   readonly aliases: Record<string, number>;
   /** Highest version number ever given out (deleted versions keep their number). */
   readonly latestVersionNumber: number;
+  /** Serving settings, once serving was ever enabled. */
+  readonly serving?: ServingConfig;
 }
 
 /** What the artifact check learned from the version's `MLmodel`. */
@@ -85,6 +87,14 @@ export const SERVING_EVENT_TYPES = [
   'WORKER_EXITED',
   'HOST_STARTED',
   'HOST_STOPPED',
+  'SERVING_ENABLED',
+  'SERVING_DISABLED',
+  'SERVING_RECONFIGURED',
+  'MODEL_DEPLOYING',
+  'MODEL_READY',
+  'MODEL_DEPLOY_FAILED',
+  'MODEL_STOPPED',
+  'TASK_STOPPED',
 ] as const;
 export type ServingEventType = (typeof SERVING_EVENT_TYPES)[number];
 
@@ -94,6 +104,50 @@ export interface ServingEvent {
   readonly time: number;
   readonly type: ServingEventType;
   readonly message: string;
+}
+
+/** Compute presets for a model's serving task (Fargate CPU units and memory). */
+export const COMPUTE_SIZES = {
+  Small: { cpu: 512, memoryMiB: 1024 },
+  Medium: { cpu: 1024, memoryMiB: 4096 },
+  Large: { cpu: 2048, memoryMiB: 8192 },
+  XLarge: { cpu: 4096, memoryMiB: 16384 },
+} as const;
+export type ComputeSize = keyof typeof COMPUTE_SIZES;
+export const DEFAULT_COMPUTE_SIZE: ComputeSize = 'Small';
+
+/** What a model owner asked for: serving on or off, its compute size and task tags. */
+export interface ServingConfig {
+  readonly enabled: boolean;
+  readonly computeSize: ComputeSize;
+  readonly tags: Tags;
+  /** Bumped by every change that needs a new task (enable, size, tags). */
+  readonly revision: number;
+  /** The model's listener-rule priority (unique, handed out at first enable). */
+  readonly priority?: number;
+}
+
+/** A model's serving state as the deploy workflow records it. */
+export const MODEL_SERVING_STATES = ['PENDING', 'READY', 'FAILED', 'STOPPED'] as const;
+export type ModelServingState = (typeof MODEL_SERVING_STATES)[number];
+
+export interface ModelServingStatus {
+  readonly name: string;
+  readonly state: ModelServingState;
+  readonly message: string;
+  /** ISO time of the last change. */
+  readonly updatedAt?: string;
+  readonly deployedRevision?: number;
+}
+
+/** What the serving task last reported: which revision it runs and whether every live version is READY. */
+export interface HostReport {
+  readonly revision: number;
+  readonly allReady: boolean;
+  readonly live: number;
+  readonly ready: number;
+  readonly host: string;
+  readonly updatedAt: string;
 }
 
 export interface Page<T> {

@@ -8,10 +8,16 @@ import { alreadyExists, invalidParameter, MlflowError, notFound } from '../share
 import { type ArtifactReader, inspectArtifact } from './artifacts';
 import type { ModelRecord, RegistryTable, VersionRecord } from './dynamo-store';
 import {
+  COMPUTE_SIZES,
+  type ComputeSize,
   canonicalStage,
+  DEFAULT_COMPUTE_SIZE,
+  type HostReport,
+  type ModelServingStatus,
   type ModelVersion,
   type Page,
   type RegisteredModel,
+  type ServingConfig,
   type ServingEvent,
   STAGES,
   type Stage,
@@ -222,6 +228,7 @@ export class ModelRegistry {
     validateModelName(newName, 'new_name');
     const model = await this.requireModel(name);
     if (newName === name) return this.withLatestVersions(model, await this.table.listVersions(model.modelId));
+    await this.requireNotServing(model, 'rename');
     const outcome = await this.table.renameModel(model, newName, this.clock.now());
     if (outcome === 'taken') throw alreadyExists(`Registered Model (name=${newName}) already exists.`);
     if (outcome === 'gone') throw this.modelNotFound(name);
@@ -231,6 +238,7 @@ export class ModelRegistry {
 
   async deleteRegisteredModel(name: string): Promise<void> {
     const model = await this.requireModel(name);
+    await this.requireNotServing(model, 'delete');
     await this.table.deleteModel(model);
     await this.emit({ type: 'RegisteredModelDeleted', modelName: name });
   }
@@ -670,6 +678,129 @@ export class ModelRegistry {
       version: options.version,
     });
     return events.map((e) => ({ ...e, name: model.name }));
+  }
+
+  // ---- serving settings ---------------------------------------------------------------
+
+  /** Turns serving on; idempotent. The deploy workflow converges on the ServingEnabled event. */
+  async enableServing(name: string): Promise<ServingConfig> {
+    const model = await this.requireModel(name);
+    if (model.serving?.priority === undefined) await this.table.assignServingPriority(model.modelId);
+    const updated = await this.table.updateServing(model.modelId, (current) =>
+      current?.enabled
+        ? undefined
+        : {
+            enabled: true,
+            computeSize: current?.computeSize ?? DEFAULT_COMPUTE_SIZE,
+            tags: current?.tags ?? {},
+            bump: true,
+          },
+    );
+    if (!updated?.serving) throw this.modelNotFound(name);
+    if (model.serving?.enabled !== true) {
+      await this.recordServingEvent({ name, type: 'SERVING_ENABLED', message: 'serving enabled' });
+      await this.emit({ type: 'ServingEnabled', modelName: name });
+    }
+    return updated.serving;
+  }
+
+  /** Turns serving off; idempotent. The deploy workflow tears the serving task down. */
+  async disableServing(name: string): Promise<void> {
+    const model = await this.requireModel(name);
+    if (!model.serving?.enabled) return;
+    await this.table.updateServing(model.modelId, (current) =>
+      current ? { enabled: false, computeSize: current.computeSize, tags: current.tags, bump: false } : undefined,
+    );
+    await this.recordServingEvent({ name, type: 'SERVING_DISABLED', message: 'serving disabled' });
+    await this.emit({ type: 'ServingDisabled', modelName: name });
+  }
+
+  /** Changes the compute size and task tags; a change rolls a new serving task in. */
+  async updateServingConfig(
+    name: string,
+    change: {
+      computeSize?: string;
+      tagsToSet?: readonly { key: string; value: string }[];
+      tagsToDelete?: readonly string[];
+    },
+  ): Promise<ServingConfig> {
+    if (change.computeSize !== undefined && !(change.computeSize in COMPUTE_SIZES)) {
+      throw invalidParameter(
+        `Invalid compute size '${change.computeSize}'. Use one of ${Object.keys(COMPUTE_SIZES).join(', ')}.`,
+      );
+    }
+    const toSet = checkTags(change.tagsToSet ?? []);
+    for (const key of change.tagsToDelete ?? []) validateTagKey(key);
+    const model = await this.requireModel(name);
+    const updated = await this.table.updateServing(model.modelId, (current) => {
+      const tags = { ...(current?.tags ?? {}), ...toSet };
+      for (const key of change.tagsToDelete ?? []) delete tags[key];
+      const computeSize =
+        (change.computeSize as ComputeSize | undefined) ?? current?.computeSize ?? DEFAULT_COMPUTE_SIZE;
+      const same =
+        current !== undefined &&
+        computeSize === current.computeSize &&
+        JSON.stringify(Object.entries(tags).sort()) === JSON.stringify(Object.entries(current.tags).sort());
+      return same ? undefined : { enabled: current?.enabled ?? false, computeSize, tags, bump: true };
+    });
+    if (!updated?.serving) throw this.modelNotFound(name);
+    if (updated.serving.revision !== model.serving?.revision) {
+      await this.recordServingEvent({
+        name,
+        type: 'SERVING_RECONFIGURED',
+        message: `compute ${updated.serving.computeSize}, tags ${JSON.stringify(updated.serving.tags)}`,
+      });
+      await this.emit({ type: 'ServingReconfigured', modelName: name });
+    }
+    return updated.serving;
+  }
+
+  /** The model's serving state: the deploy workflow's record, or what follows from the settings. */
+  async modelServingStatus(name: string): Promise<ModelServingStatus & { config?: ServingConfig }> {
+    const model = await this.requireModel(name);
+    const recorded = await this.table.getModelServingStatus(model.modelId);
+    const config = model.serving;
+    if (config?.enabled && (!recorded || recorded.state === 'STOPPED')) {
+      return { name, state: 'PENDING', message: 'deployment requested', config };
+    }
+    if (!config?.enabled && recorded && recorded.state !== 'STOPPED') {
+      return { name, ...recorded, state: 'PENDING', message: 'stopping', config };
+    }
+    return { name, ...(recorded ?? { state: 'STOPPED', message: 'serving is not enabled' }), config };
+  }
+
+  /** Models whose serving was ever enabled, for listing and the periodic reconcile. */
+  async servingModels(): Promise<RegisteredModel[]> {
+    return (await this.table.listModels()).filter((m) => m.serving !== undefined).map((m) => this.modelView(m));
+  }
+
+  async recordHostReport(name: string, report: HostReport): Promise<void> {
+    const model = await this.requireModel(name);
+    await this.table.putHostReport(model.modelId, report);
+  }
+
+  async hostReport(name: string): Promise<HostReport | undefined> {
+    const model = await this.requireModel(name);
+    return this.table.getHostReport(model.modelId);
+  }
+
+  /** Refuses changes that would strand a serving task (delete, rename) until serving is stopped. */
+  private async requireNotServing(model: ModelRecord, action: string): Promise<void> {
+    if (model.serving?.enabled) {
+      throw new MlflowError(
+        'INVALID_STATE',
+        `Cannot ${action} '${model.name}' while serving is enabled; disable serving first.`,
+        400,
+      );
+    }
+    const recorded = await this.table.getModelServingStatus(model.modelId);
+    if (recorded && recorded.state !== 'STOPPED') {
+      throw new MlflowError(
+        'INVALID_STATE',
+        `Cannot ${action} '${model.name}' while its serving task is still being torn down; try again shortly.`,
+        400,
+      );
+    }
   }
 
   // ---- helpers -----------------------------------------------------------------------

@@ -4,33 +4,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ModelRegistry } from '../../core/registry/registry';
-import { MlflowError } from '../../core/shared/errors';
-import { accessLog, json, mlflowErrors, parseParams, requestParams } from '../shared/http';
+import { accessLog, mlflowErrors } from '../shared/http';
 import { logger } from '../shared/logger';
+import { dispatchRoutes } from '../shared/routing';
 import { API_PREFIX, ROUTES } from './routes';
 
-export async function dispatch(registry: ModelRegistry, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const path = event.path.replace(/\/+$/, '');
-  if (!path.startsWith(API_PREFIX)) {
-    throw new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint at ${event.path}`);
-  }
-  const sub = path.slice(API_PREFIX.length);
-  const candidates = ROUTES.filter((r) => r.path === sub);
-  if (candidates.length === 0) {
-    throw new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint at ${event.path}`);
-  }
-  const route = candidates.find((r) => r.method === event.httpMethod);
-  if (!route) {
-    const allowed = candidates.map((r) => r.method).join(', ');
-    const error = new MlflowError(
-      'BAD_REQUEST',
-      `Method ${event.httpMethod} is not allowed on ${event.path}; use ${allowed}.`,
-      405,
-    );
-    return json(405, error.toJSON(), { Allow: allowed });
-  }
-  const params = parseParams(route.params, requestParams(event));
-  return json(200, await route.run(registry, params));
+export function dispatch(registry: ModelRegistry, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return dispatchRoutes(API_PREFIX, ROUTES, registry, event);
 }
 
 export function createRegistryHandler(registry: ModelRegistry) {

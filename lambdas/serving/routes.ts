@@ -1,0 +1,234 @@
+/**
+ * The serving API under /api/2.0/preview/mlflow/endpoints/: the retired product's paths, so
+ * its users' scripts keep working. Transport only: state lives in the registry.
+ */
+import { z } from 'zod';
+import type { ModelVersion, VersionServingStatus } from '../../core/registry/model';
+import type { ModelRegistry } from '../../core/registry/registry';
+import { parseVersion } from '../../core/registry/validation';
+import type { Route } from '../registry/routes';
+import type { ServingObservability } from './observability';
+
+export const SERVING_PREFIX = '/api/2.0/preview/mlflow/endpoints/';
+
+const modelName = z.string().min(1);
+const model = z.object({ registered_model_name: modelName });
+const versionName = z.union([z.string().min(1), z.number()]).transform((v) => parseVersion(v, 'endpoint_version_name'));
+const intLike = z
+  .union([z.number().int(), z.string().regex(/^-?[0-9]+$/)])
+  .transform(Number)
+  .optional();
+
+export interface ServingDeps {
+  readonly registry: ModelRegistry;
+  readonly observability: ServingObservability;
+}
+
+type ServingRoute = Omit<Route, 'run'> & { run: (deps: ServingDeps, params: never) => Promise<unknown> };
+const route = <S extends z.ZodType>(r: {
+  method: Route['method'];
+  path: string;
+  params: S;
+  run: (deps: ServingDeps, params: z.output<S>) => Promise<unknown>;
+}): ServingRoute => r as unknown as ServingRoute;
+
+const VERSION_STATE = {
+  LOADING: 'VERSION_STATE_PENDING',
+  READY: 'VERSION_STATE_READY',
+  FAILED: 'VERSION_STATE_FAILED',
+  UNLOADED: 'VERSION_STATE_UNLOADED',
+} as const;
+
+/** The URIs that score a version now: its number, the stages it holds the latest of, its aliases. */
+export function scoringUris(name: string, version: ModelVersion, all: readonly ModelVersion[]): string[] {
+  const base = `/model/${encodeURIComponent(name)}`;
+  const uris = [`${base}/${version.version}/invocations`];
+  for (const stage of ['Staging', 'Production'] as const) {
+    const latest = all.filter((v) => v.currentStage === stage).sort((a, b) => b.version - a.version)[0];
+    if (latest?.version === version.version) uris.push(`${base}/${stage}/invocations`);
+  }
+  for (const alias of version.aliases) uris.push(`${base}/@${alias}/invocations`);
+  return uris;
+}
+
+function versionState(enabled: boolean, status: VersionServingStatus | undefined) {
+  if (!enabled) return { state: VERSION_STATE.UNLOADED, message: 'serving is not enabled' };
+  if (!status) return { state: 'VERSION_STATE_PENDING', message: 'waiting for the serving task' };
+  return { state: VERSION_STATE[status.state], message: status.message };
+}
+
+export const SERVING_ROUTES: readonly ServingRoute[] = [
+  route({
+    method: 'POST',
+    path: 'enable',
+    params: model,
+    run: async ({ registry }, p) => {
+      await registry.enableServing(p.registered_model_name);
+      return {};
+    },
+  }),
+  route({
+    method: 'POST',
+    path: 'disable',
+    params: model,
+    run: async ({ registry }, p) => {
+      await registry.disableServing(p.registered_model_name);
+      return {};
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'get-status',
+    params: model,
+    run: async ({ registry }, p) => {
+      const status = await registry.modelServingStatus(p.registered_model_name);
+      return {
+        endpoint_status: {
+          registered_model_name: status.name,
+          state: `ENDPOINT_STATE_${status.state}`,
+          message: status.message,
+          ...(status.config
+            ? {
+                compute_size: status.config.computeSize,
+                tags: Object.entries(status.config.tags).map(([key, value]) => ({ key, value })),
+              }
+            : {}),
+        },
+      };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'list',
+    params: z.object({}),
+    run: async ({ registry }) => {
+      const models = await registry.servingModels();
+      const endpoints = await Promise.all(
+        models.map(async (m) => {
+          const status = await registry.modelServingStatus(m.name);
+          return { registered_model_name: m.name, state: `ENDPOINT_STATE_${status.state}`, message: status.message };
+        }),
+      );
+      return { endpoints };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'list-versions',
+    params: model,
+    run: async ({ registry }, p) => {
+      const name = p.registered_model_name;
+      const [{ model: m, versions }, statuses] = await Promise.all([
+        registry.servingSnapshot(name),
+        registry.servingStatuses(name),
+      ]);
+      const live = versions.filter((v) => v.status === 'READY' && v.currentStage !== 'Archived');
+      return {
+        endpoint_versions: live.map((v) => ({
+          endpoint_version_name: String(v.version),
+          ...versionState(
+            m.serving?.enabled === true,
+            statuses.find((s) => s.version === v.version),
+          ),
+          scoring_uris: scoringUris(name, v, versions),
+        })),
+      };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'list-version-aliases',
+    params: model,
+    run: async ({ registry }, p) => {
+      const { model: m, versions } = await registry.servingSnapshot(p.registered_model_name);
+      const aliases: { alias: string; endpoint_version_name: string }[] = [];
+      for (const stage of ['Staging', 'Production'] as const) {
+        const latest = versions.filter((v) => v.currentStage === stage).sort((a, b) => b.version - a.version)[0];
+        if (latest) aliases.push({ alias: stage, endpoint_version_name: String(latest.version) });
+      }
+      for (const [alias, version] of Object.entries(m.aliases).sort()) {
+        aliases.push({ alias: `@${alias}`, endpoint_version_name: String(version) });
+      }
+      return { aliases };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'get-version-logs',
+    params: z.object({ registered_model_name: modelName, endpoint_version_name: versionName, max_lines: intLike }),
+    run: async ({ registry, observability }, p) => {
+      await registry.getModelVersion(p.registered_model_name, p.endpoint_version_name);
+      const lines = await observability.versionLogs(
+        p.registered_model_name,
+        p.endpoint_version_name,
+        Math.min(Math.max(p.max_lines ?? 200, 1), 10_000),
+      );
+      return { logs: lines.join('\n') };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'get-event-history',
+    params: z.object({
+      registered_model_name: modelName,
+      endpoint_version_name: versionName.optional(),
+      max_results: intLike,
+    }),
+    run: async ({ registry }, p) => {
+      const events = await registry.servingEvents(p.registered_model_name, {
+        version: p.endpoint_version_name,
+        limit: Math.min(Math.max(p.max_results ?? 100, 1), 1000),
+      });
+      return {
+        events: events.map((e) => ({
+          timestamp: e.time,
+          event_type: e.type,
+          message: e.message,
+          ...(e.version === undefined ? {} : { endpoint_version_name: String(e.version) }),
+        })),
+      };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'get-metric-history',
+    params: z.object({ registered_model_name: modelName, start_time_ms: intLike, end_time_ms: intLike }),
+    run: async ({ registry, observability }, p) => {
+      const end = p.end_time_ms ?? Date.now();
+      const start = p.start_time_ms ?? end - 3600_000;
+      const { versions } = await registry.servingSnapshot(p.registered_model_name);
+      const live = versions.filter((v) => v.status === 'READY' && v.currentStage !== 'Archived').map((v) => v.version);
+      const windows = await observability.metrics(p.registered_model_name, live, start, end);
+      return {
+        start_time_ms: start,
+        end_time_ms: end,
+        metrics: windows.map((w) => ({
+          endpoint_version_name: String(w.version),
+          requests: w.requests,
+          client_errors: w.clientErrors,
+          server_errors: w.serverErrors,
+          latency_p50_ms: w.latencyP50Ms,
+          latency_p99_ms: w.latencyP99Ms,
+        })),
+      };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: 'update-cluster-config',
+    params: z.object({
+      registered_model_name: modelName,
+      compute_size: z.string().min(1).optional(),
+      tags_to_set: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
+      tags_to_delete: z.array(z.string()).optional(),
+    }),
+    run: async ({ registry }, p) => {
+      await registry.updateServingConfig(p.registered_model_name, {
+        computeSize: p.compute_size,
+        tagsToSet: p.tags_to_set,
+        tagsToDelete: p.tags_to_delete,
+      });
+      return {};
+    },
+  }),
+];
