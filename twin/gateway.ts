@@ -10,17 +10,26 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-export interface GatewayRoute {
+/** A path prefix answered by a Lambda handler (API Gateway's Lambda proxy integration). */
+export interface LambdaRoute {
   /** Path prefix, e.g. `/api/2.0/mlflow/`. */
   readonly prefix: string;
   readonly functionName: string;
   readonly handler: ProxyHandler;
 }
 
+/** A path prefix passed on as HTTP (API Gateway's VPC link to the load balancer). */
+export interface HttpRoute {
+  readonly prefix: string;
+  readonly forward: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+}
+
+export type GatewayRoute = LambdaRoute | HttpRoute;
+
 /** API Gateway's own payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify(body));
 }
@@ -122,6 +131,10 @@ export async function startGateway(
       const route = routes.find((r) => path.startsWith(r.prefix));
       if (!route) {
         sendJson(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API endpoint at ${path}` });
+        return;
+      }
+      if ('forward' in route) {
+        await route.forward(req, res);
         return;
       }
       const body = await readBody(req);

@@ -8,14 +8,31 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-const twin = await startTwin({ home, port, sourceRoots: process.env.MLSERVE_SOURCE_ROOTS || undefined });
+let announced = false;
+const twin = await startTwin({
+  home,
+  port,
+  sourceRoots: process.env.MLSERVE_SOURCE_ROOTS || undefined,
+  demo: process.env.MLSERVE_DEMO !== 'false',
+  onDeployOutcome: (outcome) => {
+    if (outcome.status === 'SUCCEEDED' && outcome.modelName === twin?.demo?.model && !announced) {
+      announced = true;
+      process.stdout.write(`demo model '${outcome.modelName}' converged; try the curl above\n`);
+    }
+  },
+});
 process.stdout.write(
   [
     `mlserve local twin listening on ${twin.url}`,
     `  registry API:   ${twin.url}/api/2.0/mlflow/`,
+    `  serving API:    ${twin.url}/api/2.0/preview/mlflow/endpoints/`,
+    `  scoring:        ${twin.url}/model/<name>/<version|stage|@alias>/invocations`,
     `  data:           ${twin.home}`,
     `  artifacts:      ${twin.artifactDir} (allowed model sources: ${process.env.MLSERVE_SOURCE_ROOTS || `file://${twin.artifactDir}`})`,
     `  MLflow client:  export MLFLOW_REGISTRY_URI=${twin.url}`,
+    ...(twin.demo
+      ? [`  demo model:     ${twin.demo.model} (serving starts in a few seconds)`, '', twin.demo.curl]
+      : []),
     '',
   ].join('\n'),
 );

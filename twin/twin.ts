@@ -1,28 +1,47 @@
 /**
- * The local twin: the same registry code as on AWS, on one machine. A DynamoDB-API
- * server in-process (data under MLSERVE_HOME), an in-process event bus in place of
- * EventBridge, and a loopback gateway in front of the real Lambda handlers.
+ * The local twin: the whole system on one machine, from the same code as on AWS. A
+ * DynamoDB-API server in-process (data under MLSERVE_HOME), an in-process bus in place of
+ * EventBridge with the same trigger rules, the deploy-model state machine run by a local ASL
+ * interpreter against stand-ins for ECS (model hosts as child processes) and the load
+ * balancer, and a loopback gateway in front of the real Lambda handlers.
  */
-import { mkdir } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildDeployModelDefinition, type DeployModelSettings } from '../core/deploy/deploy-model-definition';
+import type { DomainEvent, DomainEventType } from '../core/events/domain-events';
 import { InProcessBus } from '../core/events/in-process-bus';
 import { createRegistry } from '../core/registry';
 import type { ModelRegistry } from '../core/registry/registry';
 import { createRegistryHandler } from '../lambdas/registry/app';
+import { createServingHandler } from '../lambdas/serving/app';
+import { SERVING_PREFIX } from '../lambdas/serving/routes';
 import { logger } from '../lambdas/shared/logger';
+import { HostTask } from './aws/host-task';
+import { type EcsState, LocalEcs } from './aws/local-ecs';
+import { type LoadBalancerState, LocalLoadBalancer } from './aws/local-load-balancer';
+import { DeployRunner, type ExecutionOutcome } from './deploy-runner';
 import { type Gateway, startGateway } from './gateway';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from './local-dynamodb';
+import { modelProxy } from './model-proxy';
+import { modelLogFile, TwinObservability } from './observability';
 
 export interface TwinOptions {
-  /** Folder for the twin's data (registry database, artifacts). */
+  /** Folder for the twin's data (registry database, artifacts, logs, serving state). */
   readonly home: string;
   /** Port for the gateway; 0 picks a free one. */
   readonly port: number;
   /** Allowed source roots; defaults to the twin's own artifact folder. */
   readonly sourceRoots?: string;
-  /** Keep the registry in memory instead of under `home` (tests). */
+  /** Keep the registry in memory instead of under `home` (tests of the registry alone). */
   readonly inMemory?: boolean;
+  /** Register, serve and announce the demo model when the registry is empty. */
+  readonly demo?: boolean;
+  /** How long the deploy workflow's waits last, in ms. */
+  readonly deployWaitMs?: number;
+  /** How often every served model is reconciled, in ms (0: only at start). */
+  readonly reconcileMs?: number;
+  readonly onDeployOutcome?: (outcome: ExecutionOutcome) => void;
 }
 
 export interface Twin {
@@ -32,10 +51,55 @@ export interface Twin {
   readonly registry: ModelRegistry;
   readonly bus: InProcessBus;
   readonly dynamo: LocalDynamo;
+  readonly ecs: LocalEcs;
+  readonly deployments: DeployRunner;
+  /** The demo model's name and a ready-to-paste curl, when the twin registered it. */
+  readonly demo?: { readonly model: string; readonly curl: string };
   close(): Promise<void>;
 }
 
 export const TWIN_TABLE = 'mlserve-registry';
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEMO_MODEL = 'iris-demo';
+
+/** The registry events that change what a model's serving task should serve (the EventBridge rules). */
+export const DEPLOY_TRIGGERS: readonly DomainEventType[] = [
+  'ServingEnabled',
+  'ServingDisabled',
+  'ServingReconfigured',
+  'ModelVersionReady',
+  'ModelVersionDeleted',
+  'ModelVersionStageChanged',
+  'ModelAliasSet',
+  'ModelAliasDeleted',
+];
+
+/** The deploy workflow's settings in the twin: local names where AWS has ARNs. */
+function twinDeploySettings(sourceRoots: string): DeployModelSettings {
+  return {
+    tableName: TWIN_TABLE,
+    clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/mlserve-local',
+    listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/mlserve-local/local/local',
+    vpcId: 'vpc-local',
+    subnetIds: ['subnet-local'],
+    securityGroupIds: ['sg-local'],
+    assignPublicIp: false,
+    image: 'mlserve-model-host:local',
+    executionRoleArn: 'arn:aws:iam::000000000000:role/mlserve-local-execution',
+    taskRoleArn: 'arn:aws:iam::000000000000:role/mlserve-local-task',
+    logGroupName: '/mlserve/local/model-hosts',
+    region: 'us-east-1',
+    containerPort: 8080,
+    environment: { MLSERVE_SOURCE_ROOTS: sourceRoots },
+    pollSeconds: 5,
+    maxPolls: 240,
+  };
+}
+
+interface SavedAwsState {
+  readonly ecs?: EcsState;
+  readonly loadBalancer?: LoadBalancerState;
+}
 
 export async function startTwin(options: TwinOptions): Promise<Twin> {
   const home = path.resolve(options.home);
@@ -43,9 +107,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   await mkdir(artifactDir, { recursive: true });
   const dbPath = path.join(home, 'dynamodb');
   if (!options.inMemory) await mkdir(dbPath, { recursive: true });
+  const sourceRoots = options.sourceRoots ?? pathToFileURL(artifactDir).href;
 
   const dynamo = await startLocalDynamo({ path: options.inMemory ? undefined : dbPath });
   let gateway: Gateway | undefined;
+  let ecs: LocalEcs | undefined;
   try {
     await ensureRegistryTable(dynamo.clientConfig, TWIN_TABLE);
     const bus = new InProcessBus({
@@ -54,25 +120,123 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     });
     const registry = createRegistry({
       tableName: TWIN_TABLE,
-      sourceRoots: options.sourceRoots ?? pathToFileURL(artifactDir).href,
+      sourceRoots,
       events: bus,
       dynamodb: dynamo.clientConfig,
     });
-    // The registration check, as the EventBridge rule runs it on AWS.
+
+    // ---- the AWS stand-ins, their state kept under MLSERVE_HOME
+    const stateFile = path.join(home, 'serving-state.json');
+    const saved = await readFile(stateFile, 'utf8')
+      .then((t) => JSON.parse(t) as SavedAwsState)
+      .catch(() => ({}) as SavedAwsState);
+    let saving = Promise.resolve();
+    const save = () => {
+      saving = saving.then(() =>
+        writeFile(stateFile, JSON.stringify({ ecs: ecs?.state(), loadBalancer: loadBalancer.state() }, null, 2)).catch(
+          (error: unknown) => logger.warn('could not save serving state', { error: error as Error }),
+        ),
+      );
+    };
+    const loadBalancer = new LocalLoadBalancer(saved.loadBalancer, save);
+    let deployments: DeployRunner | undefined;
+    const localEcs = new LocalEcs({
+      loadBalancer,
+      state: saved.ecs,
+      onChange: save,
+      healthTimeoutMs: 120_000,
+      newTask: (serviceName, taskDefinitionArn, env) => {
+        const taskId = `${serviceName}/${LocalEcs.taskId()}`;
+        return new HostTask(taskId, taskDefinitionArn, {
+          repoRoot: REPO_ROOT,
+          logFile: modelLogFile(home, env.MLSERVE_MODEL_NAME ?? serviceName),
+          env: {
+            ...env,
+            PORT: '0',
+            MLSERVE_BIND: '127.0.0.1',
+            MLSERVE_ARTIFACT_CACHE: path.join(home, 'cache', 'artifacts'),
+            MLSERVE_ENV_CACHE: path.join(home, 'cache', 'envs'),
+            MLSERVE_HOST_ID: taskId,
+            AWS_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: 'local',
+            AWS_SECRET_ACCESS_KEY: 'local',
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+          },
+          onUnexpectedExit: (t, reason) => localEcs.taskExited(serviceName, t, reason),
+        });
+      },
+      onTaskStopped: (serviceName, modelName, reason) => {
+        if (!modelName) return;
+        void registry
+          .recordServingEvent({
+            name: modelName,
+            type: 'TASK_STOPPED',
+            message: `serving task ${serviceName} ${reason}; restarting it`,
+          })
+          .catch(() => undefined);
+        deployments?.request(modelName, 'task stopped unexpectedly');
+      },
+    });
+    ecs = localEcs;
+
+    // ---- the deploy workflow and its triggers
+    deployments = new DeployRunner({
+      definition: buildDeployModelDefinition(twinDeploySettings(sourceRoots)),
+      dynamodb: dynamo.clientConfig,
+      ecs: localEcs,
+      loadBalancer,
+      waitMs: options.deployWaitMs ?? 250,
+      onOutcome: (outcome) => {
+        if (outcome.status === 'FAILED') logger.warn('deploy-model execution failed', { ...outcome });
+        options.onDeployOutcome?.(outcome);
+      },
+    });
+    const runner = deployments;
     bus.subscribe(
       async (event) => {
         if (event.type === 'ModelVersionCreated') await registry.completeRegistration(event.modelName, event.version);
       },
       ['ModelVersionCreated'],
     );
+    bus.subscribe(async (event: DomainEvent) => {
+      const status = await registry.modelServingStatus(event.modelName).catch(() => undefined);
+      // Events of models that were never served start no execution.
+      if (status?.config) runner.request(event.modelName, event.type);
+    }, DEPLOY_TRIGGERS);
     // Versions left pending by an earlier run that stopped mid-check.
     for (const v of await registry.pendingVersions()) await registry.completeRegistration(v.name, v.version);
 
+    const observability = new TwinObservability(home, (model) => localEcs.tasksForModel(model));
     gateway = await startGateway(
-      [{ prefix: '/api/2.0/mlflow/', functionName: 'mlserve-registry', handler: createRegistryHandler(registry) }],
+      [
+        { prefix: '/api/2.0/mlflow/', functionName: 'mlserve-registry', handler: createRegistryHandler(registry) },
+        {
+          prefix: SERVING_PREFIX,
+          functionName: 'mlserve-serving',
+          handler: createServingHandler({ registry, observability }),
+        },
+        { prefix: '/model/', forward: modelProxy(loadBalancer) },
+      ],
       options.port,
     );
     const started = gateway;
+
+    // ---- enabled models come back up on their own; the periodic reconcile catches anything missed
+    localEcs.resume();
+    const reconcile = async () => {
+      for (const model of await registry.servingModels().catch(() => []))
+        runner.request(model.name, 'periodic reconcile');
+    };
+    await reconcile();
+    const reconcileTimer =
+      (options.reconcileMs ?? 60_000) > 0
+        ? setInterval(() => void reconcile(), options.reconcileMs ?? 60_000)
+        : undefined;
+    reconcileTimer?.unref();
+
+    const demo = options.demo ? await registerDemo(registry, artifactDir, started.url) : undefined;
+
     return {
       url: started.url,
       home,
@@ -80,15 +244,54 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       registry,
       bus,
       dynamo,
+      ecs: localEcs,
+      deployments: runner,
+      demo,
       close: async () => {
+        clearInterval(reconcileTimer);
         await started.close();
         await bus.drained();
+        await runner.idle();
+        runner.close();
+        await localEcs.close();
+        await saving;
         await dynamo.close();
       },
     };
   } catch (error) {
     await gateway?.close();
+    await ecs?.close();
     await dynamo.close();
     throw error;
   }
+}
+
+/**
+ * On an empty registry: registers the demo iris model (an ONNX model the repository ships, so
+ * it needs nothing beyond `npm ci`), moves it to Production, enables serving, and returns a
+ * curl that scores it.
+ */
+async function registerDemo(registry: ModelRegistry, artifactDir: string, url: string) {
+  const curl = `curl -s -X POST ${url}/model/${DEMO_MODEL}/Production/invocations -H 'Content-Type: application/json' -d '{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'`;
+  if ((await registry.searchRegisteredModels({ maxResults: 1 })).items.length > 0) {
+    const known = await registry.getRegisteredModel(DEMO_MODEL).then(
+      () => true,
+      () => false,
+    );
+    return known ? { model: DEMO_MODEL, curl } : undefined;
+  }
+  const dir = path.join(artifactDir, DEMO_MODEL, '1');
+  await cp(path.join(REPO_ROOT, 'twin/demo/iris-onnx'), dir, { recursive: true });
+  await registry.createRegisteredModel({
+    name: DEMO_MODEL,
+    description: 'Demo: an iris classifier (ONNX), registered and served by the local twin on first start.',
+  });
+  const version = await registry.createModelVersion({ name: DEMO_MODEL, source: pathToFileURL(dir).href });
+  for (let i = 0; i < 100; i++) {
+    if ((await registry.getModelVersion(DEMO_MODEL, version.version)).status !== 'PENDING_REGISTRATION') break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await registry.transitionModelVersionStage(DEMO_MODEL, version.version, 'Production', false);
+  await registry.enableServing(DEMO_MODEL);
+  return { model: DEMO_MODEL, curl };
 }

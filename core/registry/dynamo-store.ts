@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   type ArtifactInfo,
+  COMPUTE_SIZES,
   type ComputeSize,
   DEFAULT_COMPUTE_SIZE,
   type HostReport,
@@ -723,7 +724,9 @@ export class RegistryTable {
           new UpdateCommand({
             TableName: this.tableName,
             Key: modelKey(modelId),
-            UpdateExpression: 'SET servingEnabled = :e, servingCompute = :c, servingTags = :t, servingRevision = :r',
+            UpdateExpression:
+              'SET servingEnabled = :e, servingCompute = :c, servingTags = :t, servingRevision = :r, ' +
+              'servingCpu = :cpu, servingMemory = :mem, servingTaskTags = :taskTags',
             ConditionExpression:
               model.serving === undefined
                 ? 'attribute_exists(PK) AND attribute_not_exists(servingRevision)'
@@ -733,6 +736,13 @@ export class RegistryTable {
               ':c': next.computeSize,
               ':t': next.tags,
               ':r': revision,
+              // What the deploy workflow passes to ECS as they are (it cannot reshape typed items).
+              ':cpu': String(COMPUTE_SIZES[next.computeSize].cpu),
+              ':mem': String(COMPUTE_SIZES[next.computeSize].memoryMiB),
+              ':taskTags': JSON.stringify([
+                { Key: 'mlserve:model', Value: model.name },
+                ...Object.entries(next.tags).map(([Key, Value]) => ({ Key, Value })),
+              ]),
               ...(model.serving === undefined ? {} : { ':old': model.serving.revision }),
             },
           }),

@@ -1,0 +1,149 @@
+/**
+ * Runs the deploy-model state machine in the local twin: the same definition as on AWS,
+ * executed by a local ASL interpreter, its DynamoDB tasks against the local DynamoDB-API
+ * server and its ECS and load-balancer tasks against the twin's stand-ins. Requests for one
+ * model are serialized and a burst of them collapses into one execution, as the definition's
+ * run claim does on AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { dynamoDbTasks } from './aws/local-dynamodb-tasks';
+import type { LocalEcs } from './aws/local-ecs';
+import type { LocalLoadBalancer } from './aws/local-load-balancer';
+
+export interface DeployRunnerOptions {
+  readonly definition: Record<string, unknown>;
+  readonly dynamodb: DynamoDBClientConfig;
+  readonly ecs: LocalEcs;
+  readonly loadBalancer: LocalLoadBalancer;
+  /** How long the `Wait` states wait, in ms (the definition's seconds, shortened). */
+  readonly waitMs: number;
+  /** Pause between retries of a task, in ms. */
+  readonly retryMs?: number;
+  /** How long to collect requests for a model before starting its execution. */
+  readonly debounceMs?: number;
+  readonly onOutcome?: (outcome: ExecutionOutcome) => void;
+}
+
+export interface ExecutionOutcome {
+  readonly modelName: string;
+  readonly executionName: string;
+  readonly reasons: readonly string[];
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly error?: string;
+}
+
+type Handler = (input: Record<string, unknown>) => Promise<unknown>;
+
+export class DeployRunner {
+  private readonly machine: StateMachine;
+  private readonly handlers: Record<string, Handler> = {};
+  private readonly waits: Record<string, number> = {};
+  private readonly retries: Record<string, number> = {};
+  private readonly dynamo: ReturnType<typeof dynamoDbTasks>;
+  private readonly models = new Map<string, { running?: Promise<void>; queued?: NodeJS.Timeout; reasons: string[] }>();
+  readonly outcomes: ExecutionOutcome[] = [];
+
+  constructor(private readonly options: DeployRunnerOptions) {
+    this.machine = new StateMachine(options.definition as never, {
+      validationOptions: { checkPaths: true, checkArn: true },
+    });
+    this.dynamo = dynamoDbTasks(options.dynamodb);
+    const states = options.definition.States as Record<string, { Type: string; Resource?: string; Retry?: unknown }>;
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Wait') this.waits[name] = options.waitMs;
+      if (state.Retry) this.retries[name] = options.retryMs ?? 50;
+      if (state.Type !== 'Task' || !state.Resource) continue;
+      this.handlers[name] = this.handlerFor(name, state.Resource);
+    }
+  }
+
+  private handlerFor(stateName: string, resource: string): Handler {
+    const ddb = this.dynamo.task(resource);
+    if (ddb) return ddb;
+    const sdk = /^arn:aws:states:::aws-sdk:(ecs|elasticloadbalancingv2):(\w+)$/.exec(resource);
+    if (sdk) {
+      const target = (sdk[1] === 'ecs' ? this.options.ecs : this.options.loadBalancer) as unknown as Record<
+        string,
+        ((p: Record<string, unknown>) => unknown) | undefined
+      >;
+      const method = target[sdk[2] as string];
+      if (typeof method === 'function') return async (input) => method.call(target, input);
+    }
+    throw new Error(`The local twin cannot run state ${stateName}: no local stand-in for ${resource}`);
+  }
+
+  /** Asks for a convergence of `modelName`; requests close together run as one execution. */
+  request(modelName: string, reason: string): void {
+    const entry = this.models.get(modelName) ?? { reasons: [] };
+    this.models.set(modelName, entry);
+    entry.reasons.push(reason);
+    if (entry.queued) return;
+    entry.queued = setTimeout(() => {
+      entry.queued = undefined;
+      const reasons = entry.reasons.splice(0);
+      const previous = entry.running ?? Promise.resolve();
+      entry.running = previous.then(() => this.execute(modelName, reasons));
+    }, this.options.debounceMs ?? 50);
+  }
+
+  /** Resolves when no execution is queued or running. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const busy = [...this.models.values()].filter((e) => e.queued || e.running);
+      if (busy.length === 0) return;
+      await Promise.all(busy.map((e) => e.running));
+      await new Promise((r) => setTimeout(r, (this.options.debounceMs ?? 50) + 10));
+      if ([...this.models.values()].every((e) => !e.queued)) {
+        const running = [...this.models.values()].map((e) => e.running);
+        await Promise.all(running);
+        if ([...this.models.values()].every((e) => !e.queued)) return;
+      }
+    }
+  }
+
+  private async execute(modelName: string, reasons: string[]): Promise<void> {
+    const executionName = `${modelName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${randomUUID()}`;
+    const input = {
+      modelName,
+      staleBefore: new Date(Date.now() - 20 * 60_000).toISOString(),
+      reason: reasons.join('; '),
+    };
+    let outcome: ExecutionOutcome;
+    try {
+      await this.machine.run(input, {
+        overrides: {
+          taskResourceLocalHandlers: this.handlers as never,
+          waitTimeOverrides: this.waits,
+          retryIntervalOverrides: this.retries,
+        },
+        context: {
+          Execution: {
+            Name: executionName,
+            Id: `arn:aws:states:local:000000000000:execution:deploy-model:${executionName}`,
+          },
+          // Step Functions gives each state the time it was entered; the twin gives the time it is read.
+          State: {
+            get EnteredTime() {
+              return new Date().toISOString();
+            },
+          },
+        },
+      }).result;
+      outcome = { modelName, executionName, reasons, status: 'SUCCEEDED' };
+    } catch (error) {
+      outcome = { modelName, executionName, reasons, status: 'FAILED', error: (error as Error).message };
+    } finally {
+      const entry = this.models.get(modelName);
+      if (entry && !entry.queued && entry.reasons.length === 0) entry.running = undefined;
+    }
+    this.outcomes.push(outcome);
+    this.options.onOutcome?.(outcome);
+  }
+
+  close(): void {
+    for (const entry of this.models.values()) if (entry.queued) clearTimeout(entry.queued);
+    this.dynamo.close();
+  }
+}
