@@ -112,7 +112,7 @@ export class DeployRunner {
     };
     let outcome: ExecutionOutcome;
     try {
-      await this.machine.run(input, {
+      const execution = this.machine.run(input, {
         overrides: {
           taskResourceLocalHandlers: this.handlers as never,
           waitTimeOverrides: this.waits,
@@ -130,7 +130,16 @@ export class DeployRunner {
             },
           },
         },
-      }).result;
+      });
+      if (process.env.MLSERVE_TRACE_DEPLOY) {
+        void (async () => {
+          for await (const e of execution.eventLogs) {
+            const ev = e as { type: string; state?: { name: string }; Error?: string; Cause?: string };
+            process.stderr.write(`[deploy ${executionName.slice(-6)}] ${ev.type} ${ev.state?.name ?? ''} ${ev.Error ?? ''} ${ev.Cause ?? ''}\n`);
+          }
+        })();
+      }
+      await execution.result;
       outcome = { modelName, executionName, reasons, status: 'SUCCEEDED' };
     } catch (error) {
       outcome = { modelName, executionName, reasons, status: 'FAILED', error: (error as Error).message };

@@ -39,6 +39,10 @@ export interface TwinOptions {
   readonly demo?: boolean;
   /** How long the deploy workflow's waits last, in ms. */
   readonly deployWaitMs?: number;
+  /** How many times the deploy workflow checks on a new task before it gives up. */
+  readonly deployMaxPolls?: number;
+  /** Extra environment for every serving task started from now on (read at each start). */
+  readonly taskEnvironment?: () => Record<string, string>;
   /** How often every served model is reconciled, in ms (0: only at start). */
   readonly reconcileMs?: number;
   readonly onDeployOutcome?: (outcome: ExecutionOutcome) => void;
@@ -75,7 +79,7 @@ export const DEPLOY_TRIGGERS: readonly DomainEventType[] = [
 ];
 
 /** The deploy workflow's settings in the twin: local names where AWS has ARNs. */
-function twinDeploySettings(sourceRoots: string): DeployModelSettings {
+function twinDeploySettings(sourceRoots: string, maxPolls: number): DeployModelSettings {
   return {
     tableName: TWIN_TABLE,
     clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/mlserve-local',
@@ -92,7 +96,7 @@ function twinDeploySettings(sourceRoots: string): DeployModelSettings {
     containerPort: 8080,
     environment: { MLSERVE_SOURCE_ROOTS: sourceRoots },
     pollSeconds: 5,
-    maxPolls: 240,
+    maxPolls,
   };
 }
 
@@ -162,6 +166,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
             AWS_SECRET_ACCESS_KEY: 'local',
             AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
             POWERTOOLS_LOG_LEVEL: 'INFO',
+            ...options.taskEnvironment?.(),
           },
           onUnexpectedExit: (t, reason) => localEcs.taskExited(serviceName, t, reason),
         });
@@ -182,7 +187,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
 
     // ---- the deploy workflow and its triggers
     deployments = new DeployRunner({
-      definition: buildDeployModelDefinition(twinDeploySettings(sourceRoots)),
+      definition: buildDeployModelDefinition(twinDeploySettings(sourceRoots, options.deployMaxPolls ?? 480)),
       dynamodb: dynamo.clientConfig,
       ecs: localEcs,
       loadBalancer,

@@ -37,6 +37,9 @@ const PARALLEL_LOADS = 2;
 const RETRY_INITIAL_MS = 30_000;
 const RETRY_MAX_MS = 15 * 60_000;
 
+/** How often the host re-sends an unchanged report. */
+const REPORT_HEARTBEAT_MS = 3000;
+
 const isLive = (v: ModelVersion) => v.status === 'READY' && v.currentStage !== 'Archived';
 
 export class ModelHost {
@@ -115,7 +118,8 @@ export class ModelHost {
   /**
    * Tells the registry which revision this host runs and whether every live version has
    * settled (READY, or FAILED with its reason): what the deploy workflow waits for. Written
-   * when it changes, and every 30 s as a heartbeat.
+   * when it changes, and every few seconds as a heartbeat (the workflow counts only reports
+   * written after it began waiting).
    */
   private async report(): Promise<void> {
     if (this.missingModel) return;
@@ -123,7 +127,7 @@ export class ModelHost {
     const ready = all.filter((s) => s.state === 'READY').length;
     const allReady = this.health().healthy;
     const key = `${this.deps.settings.revision}:${allReady}:${all.length}:${ready}`;
-    if (this.lastReport?.key === key && Date.now() - this.lastReport.at < 30_000) return;
+    if (this.lastReport?.key === key && Date.now() - this.lastReport.at < REPORT_HEARTBEAT_MS) return;
     try {
       await this.deps.registry.recordHostReport(this.modelName, {
         revision: this.deps.settings.revision,

@@ -193,7 +193,7 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
         {
           ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'],
           ResultPath: null,
-          Next: STATE.registerTaskDefinition,
+          Next: STATE.readServing,
         },
         ...catchAll,
       ],
@@ -206,7 +206,36 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
         }),
       ),
       Catch: catchAll,
-      Next: STATE.registerTaskDefinition,
+      Next: STATE.readServing,
+    },
+    [STATE.readServing]: withTable({
+      Type: 'Task',
+      Resource: `${DDB}:getItem`,
+      Parameters: { Key: servingKey, ConsistentRead: true },
+      ResultPath: '$.serving',
+      Catch: catchAll,
+      Next: 'NewRevision?',
+    }),
+    'NewRevision?': {
+      Type: 'Choice',
+      Comment: 'The running task definition already carries this revision: keep it (no new task).',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.serving.Item.taskDefinitionArn.S', IsPresent: true },
+            { Variable: '$.serving.Item.deployingRevision.N', IsPresent: true },
+            { Variable: '$.serving.Item.deployingRevision.N', StringEqualsPath: '$.model.Item.servingRevision.N' },
+          ],
+          Next: 'KeepTaskDefinition',
+        },
+      ],
+      Default: STATE.registerTaskDefinition,
+    },
+    KeepTaskDefinition: {
+      Type: 'Pass',
+      Parameters: { 'arn.$': '$.serving.Item.taskDefinitionArn.S' },
+      ResultPath: '$.taskDefinition',
+      Next: STATE.ensureTargetGroup,
     },
     [STATE.registerTaskDefinition]: {
       Type: 'Task',
@@ -275,16 +304,9 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       ResultSelector: { 'arn.$': '$.TargetGroups[0].TargetGroupArn' },
       ResultPath: '$.targetGroup',
       Catch: catchAll,
-      Next: STATE.readServing,
-    },
-    [STATE.readServing]: withTable({
-      Type: 'Task',
-      Resource: `${DDB}:getItem`,
-      Parameters: { Key: servingKey, ConsistentRead: true },
-      ResultPath: '$.serving',
-      Catch: catchAll,
       Next: 'RuleExists?',
-    }),
+    },
+
     'RuleExists?': {
       Type: 'Choice',
       Choices: [{ Variable: '$.serving.Item.ruleArn.S', IsPresent: true, Next: STATE.updateRule }],
@@ -404,7 +426,13 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       Catch: catchAll,
       Next: 'StartWaiting',
     }),
-    StartWaiting: { Type: 'Pass', Result: { polls: 0 }, ResultPath: '$.wait', Next: STATE.waitForTask },
+    StartWaiting: {
+      Type: 'Pass',
+      Comment: 'Only a report written after this point counts: it has seen what triggered this run.',
+      Parameters: { polls: 0, 'since.$': '$$.State.EnteredTime' },
+      ResultPath: '$.wait',
+      Next: STATE.waitForTask,
+    },
     [STATE.waitForTask]: { Type: 'Wait', Seconds: s.pollSeconds, Next: STATE.readHostReport },
     [STATE.readHostReport]: withTable({
       Type: 'Task',
@@ -422,6 +450,7 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
             { Variable: '$.report.Item.revision.N', IsPresent: true },
             { Variable: '$.report.Item.revision.N', StringEqualsPath: '$.model.Item.servingRevision.N' },
             { Variable: '$.report.Item.allReady.BOOL', BooleanEquals: true },
+            { Variable: '$.report.Item.updatedAt.S', StringGreaterThanEqualsPath: '$.wait.since' },
           ],
           Next: STATE.recordReady,
         },
@@ -431,7 +460,7 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
     },
     CountPoll: {
       Type: 'Pass',
-      Parameters: { 'polls.$': 'States.MathAdd($.wait.polls, 1)' },
+      Parameters: { 'polls.$': 'States.MathAdd($.wait.polls, 1)', 'since.$': '$.wait.since' },
       ResultPath: '$.wait',
       Next: STATE.waitForTask,
     },

@@ -1,0 +1,190 @@
+/**
+ * The deploy-model state machine, executed by the local ASL interpreter inside the twin with
+ * its waits shortened: its DynamoDB tasks run against the real local DynamoDB-API server and
+ * its ECS and load-balancer tasks against the twin's stand-ins (model hosts as processes).
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTwin, type Twin } from '../../twin/twin';
+import { score } from '../helpers/model-host';
+import { trainSklearn } from '../helpers/models';
+import { IRIS_MODEL } from '../helpers/paths';
+
+const MODEL = 'deployed';
+const ROWS = {
+  dataframe_split: {
+    columns: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+    data: [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.7, 3.0, 5.2, 2.3],
+    ],
+  },
+};
+
+let twin: Twin;
+let home: string;
+let brokenTasks = false;
+
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() - started > timeoutMs) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+async function registerVersion(make: (dir: string) => Promise<void> | void): Promise<number> {
+  const dir = path.join(twin.artifactDir, `v-${Math.random().toString(36).slice(2)}`);
+  await make(dir);
+  const v = await twin.registry.createModelVersion({ name: MODEL, source: pathToFileURL(dir).href });
+  await eventually(async () => expect((await twin.registry.getModelVersion(MODEL, v.version)).status).toBe('READY'));
+  return v.version;
+}
+
+const state = async () => (await twin.registry.modelServingStatus(MODEL)).state;
+const tasks = () => twin.ecs.tasksForModel(MODEL);
+const eventTypes = async () => (await twin.registry.servingEvents(MODEL, { limit: 200 })).map((e) => e.type);
+const executions = () => twin.deployments.outcomes.filter((o) => o.modelName === MODEL);
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(tmpdir(), 'mlserve-deploy-'));
+  twin = await startTwin({
+    home,
+    port: 0,
+    deployWaitMs: 10,
+    deployMaxPolls: 800,
+    reconcileMs: 0,
+    taskEnvironment: (): Record<string, string> => (brokenTasks ? { MLSERVE_REQUEST_TIMEOUT_MS: 'not-a-number' } : {}),
+  });
+  await twin.registry.createRegisteredModel({ name: MODEL });
+  await registerVersion((dir) => cp(IRIS_MODEL, dir, { recursive: true }));
+  await twin.registry.transitionModelVersionStage(MODEL, 1, 'Production', false);
+}, 60_000);
+
+afterAll(async () => {
+  await twin?.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('deploy-model', () => {
+  it('enable: starts one task, routes /model/<name>/* to it, and records PENDING then READY', async () => {
+    await twin.registry.enableServing(MODEL);
+    expect(await state()).toBe('PENDING');
+    await eventually(async () => expect(await state()).toBe('READY'));
+    expect(tasks()).toHaveLength(1);
+    const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+    expect([res.status, res.json]).toEqual([200, { predictions: [0, 2] }]);
+    expect(await eventTypes()).toEqual(expect.arrayContaining(['SERVING_ENABLED', 'MODEL_DEPLOYING', 'MODEL_READY']));
+  });
+
+  it('a new version arriving is served by the running task, without a new task', async () => {
+    const pid = tasks()[0]?.pid;
+    const before = executions().length;
+    const v2 = await registerVersion((dir) => trainSklearn('iris-logreg', dir));
+    await eventually(async () => {
+      const res = await score(`${twin.url}/model/${MODEL}/${v2}/invocations`, ROWS);
+      expect(res.status).toBe(200);
+    });
+    await twin.deployments.idle();
+    expect(executions().length).toBeGreaterThan(before);
+    expect(executions().at(-1)?.status).toBe('SUCCEEDED');
+    expect(tasks().map((t) => t.pid)).toEqual([pid]);
+    expect(await state()).toBe('READY');
+  });
+
+  it('a stage move converges, and the stage URI follows it', async () => {
+    await twin.registry.transitionModelVersionStage(MODEL, 2, 'Production', true);
+    await eventually(async () => {
+      const status = await fetch(`${tasks()[0]?.url}/status`).then(
+        (r) => r.json() as Promise<{ versions: { version: number; stage: string }[] }>,
+      );
+      expect(status.versions.find((v) => v.version === 2)?.stage).toBe('Production');
+    });
+    await twin.deployments.idle();
+    expect(executions().at(-1)?.reasons).toEqual(expect.arrayContaining(['ModelVersionStageChanged']));
+    expect(await state()).toBe('READY');
+  });
+
+  it('a burst of 10 events for one model collapses into one convergence', async () => {
+    await twin.deployments.idle();
+    const before = executions().length;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => twin.registry.setAlias(MODEL, `burst${i}`, 2)));
+    await twin.bus.drained();
+    await twin.deployments.idle();
+    const runs = executions().slice(before);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.reasons).toHaveLength(10);
+    expect(runs[0]?.status).toBe('SUCCEEDED');
+  });
+
+  it('a compute change rolls a new task in before the old one stops, with no failed request', async () => {
+    const oldPid = tasks()[0]?.pid;
+    const stop = { now: false };
+    const steady = (async () => {
+      let failures = 0;
+      while (!stop.now) {
+        const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+        if (res.status !== 200) failures++;
+      }
+      return failures;
+    })();
+    await twin.registry.updateServingConfig(MODEL, { computeSize: 'Medium', tagsToSet: [{ key: 'team', value: 'a' }] });
+    await eventually(async () => {
+      expect(tasks().map((t) => t.pid)).not.toContain(oldPid);
+      expect(tasks()).toHaveLength(1);
+      expect(await state()).toBe('READY');
+    }, 60_000);
+    stop.now = true;
+    expect(await steady).toBe(0);
+    const status = await twin.registry.modelServingStatus(MODEL);
+    expect(status.config).toMatchObject({ computeSize: 'Medium', tags: { team: 'a' } });
+  });
+
+  it('a task that dies is restarted, and the events say so', async () => {
+    const pid = tasks()[0]?.pid as number;
+    process.kill(pid, 'SIGKILL');
+    await eventually(async () => {
+      expect(tasks()[0]?.pid).toBeDefined();
+      expect(tasks()[0]?.pid).not.toBe(pid);
+      const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+      expect(res.status).toBe(200);
+    }, 60_000);
+    expect(await eventTypes()).toContain('TASK_STOPPED');
+    await twin.deployments.idle();
+    expect(await state()).toBe('READY');
+  });
+
+  it('a new task that cannot start leaves the old one serving, and FAILED says why', async () => {
+    const pid = tasks()[0]?.pid;
+    brokenTasks = true;
+    try {
+      await twin.registry.updateServingConfig(MODEL, { computeSize: 'Large' });
+      await eventually(async () => expect(await state()).toBe('FAILED'), 60_000);
+    } finally {
+      brokenTasks = false;
+    }
+    const status = await twin.registry.modelServingStatus(MODEL);
+    expect(status.message).toMatch(/did not report revision/);
+    expect(tasks().map((t) => t.pid)).toEqual([pid]);
+    const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+    expect(res.status).toBe(200);
+    expect(await eventTypes()).toContain('MODEL_DEPLOY_FAILED');
+  });
+
+  it('disable: removes the service, rule and target group, and records STOPPED', async () => {
+    await twin.deployments.idle();
+    await twin.registry.disableServing(MODEL);
+    await eventually(async () => expect(await state()).toBe('STOPPED'), 60_000);
+    expect(tasks()).toHaveLength(0);
+    const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+    expect(res.status).toBe(404);
+    expect(await eventTypes()).toEqual(expect.arrayContaining(['SERVING_DISABLED', 'MODEL_STOPPED']));
+  });
+});
