@@ -135,7 +135,9 @@ export class DeployRunner {
         void (async () => {
           for await (const e of execution.eventLogs) {
             const ev = e as { type: string; state?: { name: string }; Error?: string; Cause?: string };
-            process.stderr.write(`[deploy ${executionName.slice(-6)}] ${ev.type} ${ev.state?.name ?? ''} ${ev.Error ?? ''} ${ev.Cause ?? ''}\n`);
+            process.stderr.write(
+              `[deploy ${executionName.slice(-6)}] ${ev.type} ${ev.state?.name ?? ''} ${ev.Error ?? ''} ${ev.Cause ?? ''}\n`,
+            );
           }
         })();
       }

@@ -40,6 +40,14 @@ const VERSION = (() => {
 
 class TooLarge extends Error {}
 
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 function send(res: ServerResponse, answer: Answer, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(answer.body);
   res.writeHead(answer.status, {
@@ -64,6 +72,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 const INVOCATIONS = /^\/model\/([^/]+)\/([^/]+)\/invocations\/?$/;
+/** The status document under the model's own path, so it is reachable through the load balancer's rule. */
+const MODEL_STATUS = /^\/model\/([^/]+)\/status\/?$/;
 
 export class HostServer {
   private readonly server: Server;
@@ -145,6 +155,10 @@ export class HostServer {
       case '/invocations':
       case '/invocations/':
         return only('POST', () => this.invoke(req, res, 'Production', closing));
+    }
+    const status = MODEL_STATUS.exec(url.pathname);
+    if (status && safeDecode(status[1] as string) === this.host.modelName) {
+      return only('GET', () => send(res, { status: 200, body: this.host.status() as Answer['body'] }, closing));
     }
     const match = INVOCATIONS.exec(url.pathname);
     if (match) {

@@ -1,0 +1,227 @@
+/**
+ * The local twin as a user meets it: `npm start` (the twin's entry point as a process) and the
+ * `mlserve` CLI, through a model's whole serving life — register, enable, score by version,
+ * stage and alias, new versions, stage moves, archiving, a crashed host, disable, and a restart
+ * of the twin with its state intact.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request, score } from '../helpers/model-host';
+import { trainSklearn } from '../helpers/models';
+import { IRIS_MODEL, REPO_ROOT } from '../helpers/paths';
+
+let home: string;
+let twin: { child: ChildProcess; url: string; output: () => string } | undefined;
+const started = new Set<ChildProcess>();
+
+const IRIS = {
+  dataframe_split: {
+    columns: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+    data: [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.7, 3.0, 5.2, 2.3],
+    ],
+  },
+};
+
+const DIABETES = {
+  dataframe_split: {
+    columns: ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'],
+    data: [[0.03, 0.05, 0.06, 0.02, -0.04, -0.03, -0.04, 0, 0.02, -0.02]],
+  },
+};
+
+/** `npm start`, as a process: resolves once it prints where it listens. */
+function startTwinProcess(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['twin/main.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      MLSERVE_HOME: home,
+      MLSERVE_PORT: '0',
+      MLSERVE_SOURCE_ROOTS: '',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.add(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`twin did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] as string, output: () => output });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`twin exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+async function stopTwin(): Promise<void> {
+  const child = twin?.child;
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+  started.delete(child);
+}
+
+/** Runs the CLI against the twin. */
+function mlserve(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['cli/bin.js', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, MLSERVE_URL: twin?.url, MLSERVE_ARTIFACT_ROOT: path.join(home, 'artifacts') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const begun = Date.now();
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() - begun > timeoutMs) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+const scoreAt = (ref: string, body: unknown = IRIS) => score(`${twin?.url}/model/iris/${ref}/invocations`, body);
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(tmpdir(), 'mlserve-e2e-'));
+  twin = await startTwinProcess();
+}, 90_000);
+
+afterAll(async () => {
+  await stopTwin();
+  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('the local twin, end to end', () => {
+  it('serves its demo model on first start, with the curl it printed', async () => {
+    const curl = /curl -s -X POST (\S+) -H 'Content-Type: application\/json' -d '([^']+)'/.exec(twin?.output() ?? '');
+    expect(curl).not.toBeNull();
+    const res = await eventually(async () => {
+      const r = await score(curl?.[1] as string, curl?.[2] as string);
+      expect(r.status).toBe(200);
+      return r;
+    });
+    expect((res.json as { predictions: { label: number[] } }).predictions.label).toEqual([0, 2]);
+  });
+
+  it('registers v1 with the CLI, enables serving, and answers by version, stage and alias', async () => {
+    expect((await mlserve('models', 'create', 'iris')).code).toBe(0);
+    const created = await mlserve('versions', 'create', '--name', 'iris', '--from', IRIS_MODEL);
+    expect(created.code, created.stderr).toBe(0);
+    expect((await mlserve('stage', 'iris', '1', 'Production')).code).toBe(0);
+    expect((await mlserve('alias', 'set', 'iris', 'champion', '1')).code).toBe(0);
+    const enable = await mlserve('serving', 'enable', 'iris', '--wait', '--timeout', '120');
+    expect(enable.code, enable.stderr).toBe(0);
+    expect(enable.stderr).toMatch(/PENDING/);
+    expect(enable.stdout).toMatch(/READY/);
+    for (const ref of ['1', 'Production', 'production', '@champion']) {
+      const res = await eventually(async () => {
+        const r = await scoreAt(ref);
+        expect(r.status).toBe(200);
+        return r;
+      }, 10_000);
+      expect(res.json).toEqual({ predictions: [0, 2] });
+    }
+  });
+
+  it("accepts the seeds' 1.x curl body", async () => {
+    const res = await scoreAt('Production', [
+      { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+    ]);
+    expect([res.status, res.json]).toEqual([200, [0]]);
+  });
+
+  it('serves a newly registered version without any further command', async () => {
+    const dir = path.join(home, 'staging-area', 'regressor');
+    trainSklearn('diabetes-regressor', dir);
+    const created = await mlserve('versions', 'create', '--name', 'iris', '--from', dir);
+    expect(created.code, created.stderr).toBe(0);
+    const res = await eventually(async () => {
+      const r = await scoreAt('2', DIABETES);
+      expect(r.status).toBe(200);
+      return r;
+    });
+    expect(typeof (res.json as { predictions: number[] }).predictions[0]).toBe('number');
+    // The stage URI answers v2 once Production moves to it.
+    expect((await mlserve('stage', 'iris', '2', 'Production')).code).toBe(0);
+    await eventually(async () => expect((await scoreAt('Production', DIABETES)).status).toBe(200), 10_000);
+  });
+
+  it('stops serving an archived version', async () => {
+    expect((await mlserve('stage', 'iris', '1', 'Archived')).code).toBe(0);
+    await eventually(async () => {
+      const r = await scoreAt('1');
+      expect(r.status).toBe(404);
+      expect((r.json as { message: string }).message).toMatch(/archived/);
+    }, 10_000);
+  });
+
+  it('brings a killed host back, and status and events say so', async () => {
+    const status = (await request(`${twin?.url}/model/iris/status`, { method: 'GET' })).json as {
+      process: { pid: number };
+    };
+    const pid = status.process.pid;
+    process.kill(pid, 'SIGKILL');
+    await eventually(async () => {
+      const now = (await request(`${twin?.url}/model/iris/status`, { method: 'GET' })).json as {
+        process: { pid: number };
+      };
+      expect(now.process.pid).not.toBe(pid);
+      expect((await scoreAt('2', DIABETES)).status).toBe(200);
+    });
+    const events = await mlserve('serving', 'events', 'iris');
+    expect(events.stdout).toMatch(/TASK_STOPPED/);
+    await eventually(async () => expect((await mlserve('serving', 'status', 'iris')).stdout).toMatch(/READY/));
+  });
+
+  it('disables serving: STOPPED and 404', async () => {
+    const disable = await mlserve('serving', 'disable', 'iris', '--wait', '--timeout', '120');
+    expect(disable.code, disable.stderr).toBe(0);
+    const res = await scoreAt('Production');
+    expect(res.status).toBe(404);
+    expect((await mlserve('serving', 'status', 'iris')).stdout).toMatch(/STOPPED/);
+  });
+
+  it('keeps its state across a restart: models, versions, and enabled models come back up', async () => {
+    await stopTwin();
+    twin = await startTwinProcess();
+    const versions = await mlserve('versions', 'list', 'iris');
+    expect(versions.code).toBe(0);
+    expect(versions.stdout).toMatch(/Production/);
+    const demo = await eventually(async () => {
+      const r = await score(`${twin?.url}/model/iris-demo/Production/invocations`, { inputs: [[5.1, 3.5, 1.4, 0.2]] });
+      expect(r.status).toBe(200);
+      return r;
+    });
+    expect((demo.json as { predictions: { label: number[] } }).predictions.label).toEqual([0]);
+    expect((await scoreAt('Production')).status).toBe(404);
+  });
+});
