@@ -199,7 +199,7 @@ export class LocalEcs {
   /** A task died on its own: take it out, report it, and start a replacement (as ECS does). */
   taskExited(serviceName: string, task: HostTask, reason: string): void {
     const service = this.services.get(serviceName);
-    if (!service || !service.tasks.includes(task)) return;
+    if (!service?.tasks.includes(task)) return;
     if (service.targetGroupArn && task.url)
       this.options.loadBalancer.deregisterTarget(service.targetGroupArn, task.url);
     service.tasks = service.tasks.filter((t) => t !== task);
