@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { deployInput, executionName } from '../core/deploy/triggers';
 import { dynamoDbTasks } from './aws/local-dynamodb-tasks';
 import type { LocalEcs } from './aws/local-ecs';
 import type { LocalLoadBalancer } from './aws/local-load-balancer';
@@ -104,12 +105,8 @@ export class DeployRunner {
   }
 
   private async execute(modelName: string, reasons: string[]): Promise<void> {
-    const executionName = `${modelName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${randomUUID()}`;
-    const input = {
-      modelName,
-      staleBefore: new Date(Date.now() - 20 * 60_000).toISOString(),
-      reason: reasons.join('; '),
-    };
+    const name = executionName(modelName, randomUUID());
+    const input = { ...deployInput(modelName, reasons.join('; ')) };
     let outcome: ExecutionOutcome;
     try {
       const execution = this.machine.run(input, {
@@ -120,8 +117,8 @@ export class DeployRunner {
         },
         context: {
           Execution: {
-            Name: executionName,
-            Id: `arn:aws:states:local:000000000000:execution:deploy-model:${executionName}`,
+            Name: name,
+            Id: `arn:aws:states:local:000000000000:execution:deploy-model:${name}`,
           },
           // Step Functions gives each state the time it was entered; the twin gives the time it is read.
           State: {
@@ -136,15 +133,15 @@ export class DeployRunner {
           for await (const e of execution.eventLogs) {
             const ev = e as { type: string; state?: { name: string }; Error?: string; Cause?: string };
             process.stderr.write(
-              `[deploy ${executionName.slice(-6)}] ${ev.type} ${ev.state?.name ?? ''} ${ev.Error ?? ''} ${ev.Cause ?? ''}\n`,
+              `[deploy ${name.slice(-6)}] ${ev.type} ${ev.state?.name ?? ''} ${ev.Error ?? ''} ${ev.Cause ?? ''}\n`,
             );
           }
         })();
       }
       await execution.result;
-      outcome = { modelName, executionName, reasons, status: 'SUCCEEDED' };
+      outcome = { modelName, executionName: name, reasons, status: 'SUCCEEDED' };
     } catch (error) {
-      outcome = { modelName, executionName, reasons, status: 'FAILED', error: (error as Error).message };
+      outcome = { modelName, executionName: name, reasons, status: 'FAILED', error: (error as Error).message };
     } finally {
       const entry = this.models.get(modelName);
       if (entry && !entry.queued && entry.reasons.length === 0) entry.running = undefined;

@@ -9,7 +9,8 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildDeployModelDefinition, type DeployModelSettings } from '../core/deploy/deploy-model-definition';
-import type { DomainEvent, DomainEventType } from '../core/events/domain-events';
+import { DEPLOY_TRIGGERS } from '../core/deploy/triggers';
+import type { DomainEvent } from '../core/events/domain-events';
 import { InProcessBus } from '../core/events/in-process-bus';
 import { createRegistry } from '../core/registry';
 import type { ModelRegistry } from '../core/registry/registry';
@@ -65,18 +66,6 @@ export interface Twin {
 export const TWIN_TABLE = 'mlserve-registry';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO_MODEL = 'iris-demo';
-
-/** The registry events that change what a model's serving task should serve (the EventBridge rules). */
-export const DEPLOY_TRIGGERS: readonly DomainEventType[] = [
-  'ServingEnabled',
-  'ServingDisabled',
-  'ServingReconfigured',
-  'ModelVersionReady',
-  'ModelVersionDeleted',
-  'ModelVersionStageChanged',
-  'ModelAliasSet',
-  'ModelAliasDeleted',
-];
 
 /** The deploy workflow's settings in the twin: local names where AWS has ARNs. */
 function twinDeploySettings(sourceRoots: string, maxPolls: number): DeployModelSettings {

@@ -796,6 +796,18 @@ export class RegistryTable {
     };
   }
 
+  /** Counts a convergence request, so the deploy run in progress converges once more before it ends. */
+  async addConvergenceRequest(modelId: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: `MODEL#${modelId}`, SK: 'SERVING#MODEL' },
+        UpdateExpression: 'ADD pendingRequests :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  }
+
   async putHostReport(modelId: string, report: HostReport): Promise<void> {
     await this.doc.send(
       new PutCommand({

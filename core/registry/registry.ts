@@ -774,6 +774,17 @@ export class ModelRegistry {
     return (await this.table.listModels()).filter((m) => m.serving !== undefined).map((m) => this.modelView(m));
   }
 
+  /** Notes that `name` should converge again (see the deploy-model definition's run claim). */
+  async requestConvergence(name: string): Promise<void> {
+    const model = await this.requireModel(name);
+    await this.table.addConvergenceRequest(model.modelId);
+  }
+
+  /** The name of the model with this registry id (serving resources are named by id). */
+  async modelNameById(modelId: string): Promise<string | undefined> {
+    return (await this.table.getModelById(modelId))?.name;
+  }
+
   async recordHostReport(name: string, report: HostReport): Promise<void> {
     const model = await this.requireModel(name);
     await this.table.putHostReport(model.modelId, report);
