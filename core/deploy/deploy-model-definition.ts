@@ -107,6 +107,23 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
     { Name: 'MLSERVE_REVISION', 'Value.$': '$.model.Item.servingRevision.N' },
   ];
 
+  /** The listener rule of a model: `/model/<name>/*` forwarded to its target group. */
+  const ruleTarget = {
+    Conditions: [
+      {
+        Field: 'path-pattern',
+        PathPatternConfig: { 'Values.$': "States.Array(States.Format('/model/{}/*', $.modelName))" },
+      },
+    ],
+    Actions: [{ Type: 'forward', 'TargetGroupArn.$': '$.targetGroup.arn' }],
+  };
+  const ruleResult = {
+    ResultSelector: { 'arn.$': '$.Rules[0].RuleArn' },
+    ResultPath: '$.rule',
+    Catch: catchAll,
+    Next: STATE.updateService,
+  };
+
   const states: Record<string, State> = {
     [STATE.lookUpModel]: withTable({
       Type: 'Task',
@@ -318,36 +335,18 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       Parameters: {
         ListenerArn: s.listenerArn,
         'Priority.$': 'States.StringToJson($.model.Item.servingPriority.N)',
-        Conditions: [
-          {
-            Field: 'path-pattern',
-            PathPatternConfig: { 'Values.$': "States.Array(States.Format('/model/{}/*', $.modelName))" },
-          },
-        ],
-        Actions: [{ Type: 'forward', 'TargetGroupArn.$': '$.targetGroup.arn' }],
+        ...ruleTarget,
       },
-      ResultSelector: { 'arn.$': '$.Rules[0].RuleArn' },
-      ResultPath: '$.rule',
-      Catch: catchAll,
-      Next: STATE.updateService,
+      ...ruleResult,
     },
     [STATE.updateRule]: {
       Type: 'Task',
       Resource: `${SDK}:elasticloadbalancingv2:modifyRule`,
       Parameters: {
         'RuleArn.$': '$.serving.Item.ruleArn.S',
-        Conditions: [
-          {
-            Field: 'path-pattern',
-            PathPatternConfig: { 'Values.$': "States.Array(States.Format('/model/{}/*', $.modelName))" },
-          },
-        ],
-        Actions: [{ Type: 'forward', 'TargetGroupArn.$': '$.targetGroup.arn' }],
+        ...ruleTarget,
       },
-      ResultSelector: { 'arn.$': '$.Rules[0].RuleArn' },
-      ResultPath: '$.rule',
-      Catch: catchAll,
-      Next: STATE.updateService,
+      ...ruleResult,
     },
     [STATE.updateService]: {
       Type: 'Task',

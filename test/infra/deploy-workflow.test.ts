@@ -100,7 +100,10 @@ describe('DeployWorkflow', () => {
         id: 'AwsSolutions::AwsSolutions-ELB2',
         reason: 'Test load balancer: access logs belong to the serving construct.',
       });
-      Validations.of(built.stack).acknowledge({ id: 'AwsSolutions::AwsSolutions-EC23', reason: 'Test security groups.' });
+      Validations.of(built.stack).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-EC23',
+        reason: 'Test security groups.',
+      });
       Validations.of(built.stack).acknowledge({
         id: 'AwsSolutions::AwsSolutions-ECS4',
         reason: 'Test cluster: Container Insights belongs to the serving construct.',

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTwin, type Twin } from '../../twin/twin';
+import { eventually } from '../helpers/eventually';
 import { score } from '../helpers/model-host';
 import { trainSklearn } from '../helpers/models';
 import { IRIS_MODEL } from '../helpers/paths';
@@ -27,18 +28,6 @@ const ROWS = {
 let twin: Twin;
 let home: string;
 let brokenTasks = false;
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() - started > timeoutMs) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 async function registerVersion(make: (dir: string) => Promise<void> | void): Promise<number> {
   const dir = path.join(twin.artifactDir, `v-${Math.random().toString(36).slice(2)}`);

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually';
 import { request, score } from '../helpers/model-host';
 import { trainSklearn } from '../helpers/models';
 import { IRIS_MODEL, REPO_ROOT } from '../helpers/paths';
@@ -93,18 +94,6 @@ function mlserve(...args: string[]): Promise<{ code: number | null; stdout: stri
     stderr += c.toString();
   });
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  const begun = Date.now();
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() - begun > timeoutMs) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 const scoreAt = (ref: string, body: unknown = IRIS) => score(`${twin?.url}/model/iris/${ref}/invocations`, body);
