@@ -26,6 +26,18 @@ export interface HttpRoute {
 
 export type GatewayRoute = LambdaRoute | HttpRoute;
 
+/** What API Gateway's authorizer hands the integration: the caller, as `requestContext.authorizer`. */
+export interface AuthorizerContext {
+  readonly principalId: string;
+  readonly [key: string]: string;
+}
+
+/**
+ * Decides each request before it is routed, as the API Gateway authorizer does; throws an
+ * error carrying an HTTP `status` and a JSON body (`toJSON`) to refuse it.
+ */
+export type Guard = (req: IncomingMessage, path: string) => Promise<AuthorizerContext>;
+
 /** API Gateway's own payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -47,7 +59,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export function toProxyEvent(req: IncomingMessage, body: Buffer, requestId: string): APIGatewayProxyEvent {
+export function toProxyEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  requestId: string,
+  authorizer?: AuthorizerContext,
+): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -79,7 +96,7 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, requestId: stri
     requestContext: {
       accountId: 'local',
       apiId: 'local',
-      authorizer: undefined,
+      authorizer: authorizer ?? undefined,
       protocol: `HTTP/${req.httpVersion}`,
       httpMethod: (req.method ?? 'GET').toUpperCase(),
       identity: {
@@ -123,6 +140,7 @@ export async function startGateway(
   routes: readonly GatewayRoute[],
   port: number,
   host = '127.0.0.1',
+  guard?: Guard,
 ): Promise<Gateway> {
   const server = createServer(async (req, res) => {
     const requestId = randomUUID();
@@ -133,13 +151,25 @@ export async function startGateway(
         sendJson(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API endpoint at ${path}` });
         return;
       }
+      let authorizer: AuthorizerContext | undefined;
+      if (guard) {
+        try {
+          authorizer = await guard(req, path);
+        } catch (error) {
+          const refusal = error as { status?: number; toJSON?: () => unknown };
+          if (typeof refusal.status !== 'number' || !refusal.toJSON) throw error;
+          req.resume();
+          sendJson(res, refusal.status, refusal.toJSON());
+          return;
+        }
+      }
       if ('forward' in route) {
         await route.forward(req, res);
         return;
       }
       const body = await readBody(req);
       const result = await route.handler(
-        toProxyEvent(req, body, requestId),
+        toProxyEvent(req, body, requestId, authorizer),
         lambdaContext(route.functionName, requestId),
       );
       const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };

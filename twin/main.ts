@@ -8,12 +8,19 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+/** What the printed curl authenticates with: the token just made, or the variable holding it. */
+function tokenForCurl(): string {
+  if (twin.generatedAdminToken) return twin.generatedAdminToken;
+  return process.env.MLSERVE_ADMIN_TOKEN ? '$MLSERVE_ADMIN_TOKEN' : '$MLSERVE_TOKEN';
+}
+
 let announced = false;
 const twin = await startTwin({
   home,
   port,
   sourceRoots: process.env.MLSERVE_SOURCE_ROOTS || undefined,
   demo: process.env.MLSERVE_DEMO !== 'false',
+  adminToken: process.env.MLSERVE_ADMIN_TOKEN || undefined,
   onDeployOutcome: (outcome) => {
     if (outcome.status === 'SUCCEEDED' && outcome.modelName === twin?.demo?.model && !announced) {
       announced = true;
@@ -30,8 +37,19 @@ process.stdout.write(
     `  data:           ${twin.home}`,
     `  artifacts:      ${twin.artifactDir} (allowed model sources: ${process.env.MLSERVE_SOURCE_ROOTS || `file://${twin.artifactDir}`})`,
     `  MLflow client:  export MLFLOW_REGISTRY_URI=${twin.url}`,
+    ...(twin.generatedAdminToken
+      ? [
+          '',
+          `  admin token (shown this once; keep it, or set MLSERVE_ADMIN_TOKEN): ${twin.generatedAdminToken}`,
+          `  export MLSERVE_TOKEN=${twin.generatedAdminToken}`,
+        ]
+      : []),
     ...(twin.demo
-      ? [`  demo model:     ${twin.demo.model} (serving starts in a few seconds)`, '', twin.demo.curl]
+      ? [
+          `  demo model:     ${twin.demo.model} (serving starts in a few seconds)`,
+          '',
+          twin.demo.curl.replace('curl -s', `curl -s -u token:${tokenForCurl()}`),
+        ]
       : []),
     '',
   ].join('\n'),

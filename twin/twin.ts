@@ -8,12 +8,18 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { AccessControl } from '../core/auth/access';
+import { RateLimiter } from '../core/auth/rate-limit';
 import { buildDeployModelDefinition, type DeployModelSettings } from '../core/deploy/deploy-model-definition';
 import { DEPLOY_TRIGGERS } from '../core/deploy/triggers';
 import type { DomainEvent } from '../core/events/domain-events';
 import { InProcessBus } from '../core/events/in-process-bus';
-import { createRegistry } from '../core/registry';
+import { createAccessControl, createRegistry } from '../core/registry';
 import type { ModelRegistry } from '../core/registry/registry';
+import { MlflowError } from '../core/shared/errors';
+import { createAccessHandler } from '../lambdas/access/app';
+import { PERMISSIONS_PREFIX, TOKENS_PREFIX } from '../lambdas/access/routes';
+import { authorizeRequest } from '../lambdas/authorizer/decide';
 import { createRegistryHandler } from '../lambdas/registry/app';
 import { createServingHandler } from '../lambdas/serving/app';
 import { SERVING_PREFIX } from '../lambdas/serving/routes';
@@ -44,6 +50,12 @@ export interface TwinOptions {
   readonly deployMaxPolls?: number;
   /** Extra environment for every serving task started from now on (read at each start). */
   readonly taskEnvironment?: () => Record<string, string>;
+  /** The admin token (MLSERVE_ADMIN_TOKEN); without it one is generated on the first start. */
+  readonly adminToken?: string;
+  /** Requests per second per token, and the burst above it (API Gateway usage plans on AWS). */
+  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  /** How long authentication and permission decisions are cached, in ms. */
+  readonly authCacheTtlMs?: number;
   /** How often every served model is reconciled, in ms (0: only at start). */
   readonly reconcileMs?: number;
   readonly onDeployOutcome?: (outcome: ExecutionOutcome) => void;
@@ -58,6 +70,9 @@ export interface Twin {
   readonly dynamo: LocalDynamo;
   readonly ecs: LocalEcs;
   readonly deployments: DeployRunner;
+  readonly access: AccessControl;
+  /** The admin token generated on this start (the first on an empty home); shown once. */
+  readonly generatedAdminToken?: string;
   /** The demo model's name and a ready-to-paste curl, when the twin registered it. */
   readonly demo?: { readonly model: string; readonly curl: string };
   close(): Promise<void>;
@@ -117,6 +132,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       events: bus,
       dynamodb: dynamo.clientConfig,
     });
+    const access = createAccessControl({
+      tableName: TWIN_TABLE,
+      dynamodb: dynamo.clientConfig,
+      cacheTtlMs: options.authCacheTtlMs,
+    });
+    const bootstrap = await access.bootstrapAdmin('admin', options.adminToken);
 
     // ---- the AWS stand-ins, their state kept under MLSERVE_HOME
     const stateFile = path.join(home, 'serving-state.json');
@@ -202,17 +223,37 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     for (const v of await registry.pendingVersions()) await registry.completeRegistration(v.name, v.version);
 
     const observability = new TwinObservability(home, (model) => localEcs.tasksForModel(model));
+    const limiter = new RateLimiter(options.rateLimit?.perSecond ?? 100, options.rateLimit?.burst ?? 200);
+    const accessHandler = createAccessHandler({ registry, access });
     gateway = await startGateway(
       [
-        { prefix: '/api/2.0/mlflow/', functionName: 'mlserve-registry', handler: createRegistryHandler(registry) },
+        {
+          prefix: '/api/2.0/mlflow/',
+          functionName: 'mlserve-registry',
+          handler: createRegistryHandler(registry, access),
+        },
         {
           prefix: SERVING_PREFIX,
           functionName: 'mlserve-serving',
-          handler: createServingHandler({ registry, observability }),
+          handler: createServingHandler({ registry, observability, access }),
         },
+        { prefix: TOKENS_PREFIX, functionName: 'mlserve-access', handler: accessHandler },
+        { prefix: PERMISSIONS_PREFIX, functionName: 'mlserve-access', handler: accessHandler },
         { prefix: '/model/', forward: modelProxy(loadBalancer) },
       ],
       options.port,
+      '127.0.0.1',
+      // The authorizer's decision, then the per-token limit, before any route runs.
+      async (req, path) => {
+        const { caller } = await authorizeRequest(access, { path, authorization: req.headers.authorization });
+        if (!limiter.take(caller.tokenId)) {
+          throw new MlflowError(
+            'REQUEST_LIMIT_EXCEEDED',
+            `Too many requests for this token (limit ${limiter.perSecond}/s, burst ${limiter.burst}); retry shortly.`,
+          );
+        }
+        return { principalId: caller.principal, admin: String(caller.admin), tokenId: caller.tokenId };
+      },
     );
     const started = gateway;
 
@@ -240,6 +281,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       dynamo,
       ecs: localEcs,
       deployments: runner,
+      access,
+      generatedAdminToken: bootstrap.secret,
       demo,
       close: async () => {
         clearInterval(reconcileTimer);
@@ -278,6 +321,7 @@ async function registerDemo(registry: ModelRegistry, artifactDir: string, url: s
   await cp(path.join(REPO_ROOT, 'twin/demo/iris-onnx'), dir, { recursive: true });
   await registry.createRegisteredModel({
     name: DEMO_MODEL,
+    creator: 'admin',
     description: 'Demo: an iris classifier (ONNX), registered and served by the local twin on first start.',
   });
   const version = await registry.createModelVersion({ name: DEMO_MODEL, source: pathToFileURL(dir).href });

@@ -418,5 +418,6 @@ function emptyModel(name: string): RegisteredModel {
     tags: {},
     aliases: {},
     latestVersionNumber: 0,
+    permissions: {},
   };
 }

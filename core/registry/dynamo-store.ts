@@ -81,6 +81,7 @@ function toModel(item: Record<string, unknown>): ModelRecord {
     tags: (item.tags as Tags | undefined) ?? {},
     aliases: (item.aliases as Record<string, number> | undefined) ?? {},
     latestVersionNumber: (item.latestVersionNumber as number | undefined) ?? 0,
+    permissions: (item.permissions as Record<string, string> | undefined) ?? {},
     serving:
       item.servingRevision === undefined
         ? undefined
@@ -91,6 +92,31 @@ function toModel(item: Record<string, unknown>): ModelRecord {
             revision: item.servingRevision as number,
             priority: item.servingPriority as number | undefined,
           },
+  };
+}
+
+/** A token as stored: its secret's hash (the key), never the secret. */
+export interface TokenRecord {
+  readonly hash: string;
+  readonly tokenId: string;
+  readonly principal: string;
+  readonly description: string;
+  readonly createdAt: number;
+  readonly expiresAt?: number;
+  readonly revokedAt?: number;
+  readonly lastUsedAt?: number;
+}
+
+function toToken(item: Record<string, unknown>): TokenRecord {
+  return {
+    hash: item.hash as string,
+    tokenId: item.tokenId as string,
+    principal: item.principal as string,
+    description: (item.description as string | undefined) ?? '',
+    createdAt: item.createdAt as number,
+    expiresAt: item.expiresAt as number | undefined,
+    revokedAt: item.revokedAt as number | undefined,
+    lastUsedAt: item.lastUsedAt as number | undefined,
   };
 }
 
@@ -191,6 +217,7 @@ export class RegistryTable {
     description: string;
     tags: Tags;
     now: number;
+    permissions?: Record<string, string>;
   }): Promise<ModelRecord | undefined> {
     const modelId = randomUUID();
     if (!(await this.claimName(input.name, modelId))) return undefined;
@@ -203,6 +230,7 @@ export class RegistryTable {
       tags: input.tags,
       aliases: {},
       latestVersionNumber: 0,
+      permissions: input.permissions ?? {},
     };
     await this.doc.send(
       new PutCommand({
@@ -828,6 +856,98 @@ export class RegistryTable {
     if (!out.Item) return undefined;
     const { PK: _pk, SK: _sk, kind: _kind, ...report } = out.Item;
     return report as HostReport;
+  }
+
+  // ---- tokens, principals, permissions ---------------------------------------------------
+
+  async putToken(record: TokenRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          PK: `TOKEN#${record.hash}`,
+          SK: 'TOKEN',
+          kind: 'TOKEN',
+          GSI1PK: 'TOKEN',
+          GSI1SK: `${record.principal}#${record.tokenId}`,
+          ...record,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+  }
+
+  async getToken(hash: string): Promise<TokenRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: `TOKEN#${hash}`, SK: 'TOKEN' }, ConsistentRead: true }),
+    );
+    return out.Item ? toToken(out.Item) : undefined;
+  }
+
+  /** Tokens of one principal, or of everyone. */
+  async listTokens(principal?: string): Promise<TokenRecord[]> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      IndexName: GSI_BY_KIND,
+      KeyConditionExpression: principal ? 'GSI1PK = :k AND begins_with(GSI1SK, :p)' : 'GSI1PK = :k',
+      ExpressionAttributeValues: principal ? { ':k': 'TOKEN', ':p': `${principal}#` } : { ':k': 'TOKEN' },
+    });
+    return items.map(toToken);
+  }
+
+  /** Marks a token revoked; false if it was already revoked or does not exist. */
+  async revokeToken(hash: string, now: number): Promise<boolean> {
+    return conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: `TOKEN#${hash}`, SK: 'TOKEN' },
+          UpdateExpression: 'SET revokedAt = :now',
+          ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(revokedAt)',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      ),
+    );
+  }
+
+  /** Records a use, at most once per `everyMs` (a coarse last-used time costs few writes). */
+  async touchToken(hash: string, now: number, everyMs: number): Promise<void> {
+    await conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: `TOKEN#${hash}`, SK: 'TOKEN' },
+          UpdateExpression: 'SET lastUsedAt = :now',
+          ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :cutoff)',
+          ExpressionAttributeValues: { ':now': now, ':cutoff': now - everyMs },
+        }),
+      ),
+    );
+  }
+
+  async getPrincipal(name: string): Promise<{ name: string; admin: boolean } | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { PK: `PRINCIPAL#${name}`, SK: 'PRINCIPAL' },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? { name, admin: out.Item.admin === true } : undefined;
+  }
+
+  async putPrincipal(name: string, admin: boolean): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `PRINCIPAL#${name}`, SK: 'PRINCIPAL', kind: 'PRINCIPAL', name, admin },
+      }),
+    );
+  }
+
+  /** Replaces a model's access control list (principal -> level). */
+  async setModelPermissions(modelId: string, permissions: Record<string, string>): Promise<ModelRecord | undefined> {
+    return this.updateModelItem(modelId, ['permissions = :acl'], [], {}, { ':acl': permissions });
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

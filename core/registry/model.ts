@@ -20,6 +20,8 @@ export interface RegisteredModel {
   readonly latestVersionNumber: number;
   /** Serving settings, once serving was ever enabled. */
   readonly serving?: ServingConfig;
+  /** Who may do what with the model: principal -> permission level (CAN_READ … CAN_MANAGE). */
+  readonly permissions: Readonly<Record<string, string>>;
 }
 
 /** What the artifact check learned from the version's `MLmodel`. */

@@ -54,6 +54,8 @@ export interface SearchRequest {
   readonly maxResults?: number;
   readonly orderBy?: readonly string[];
   readonly pageToken?: string;
+  /** Only models (and their versions) whose permissions pass this test are found. */
+  readonly readable?: (permissions: Readonly<Record<string, string>>) => boolean;
 }
 
 export interface Clock {
@@ -166,6 +168,8 @@ export class ModelRegistry {
     name: string;
     description?: string;
     tags?: readonly { key: string; value: string }[];
+    /** The principal creating the model: it gets CAN_MANAGE on it. */
+    creator?: string;
   }): Promise<RegisteredModelView> {
     validateModelName(input.name);
     validateDescription(input.description ?? '');
@@ -175,6 +179,7 @@ export class ModelRegistry {
       description: input.description ?? '',
       tags,
       now: this.clock.now(),
+      permissions: input.creator ? { [input.creator]: 'CAN_MANAGE' } : {},
     });
     if (!record) throw alreadyExists(`Registered Model (name=${input.name}) already exists.`);
     await this.emit({ type: 'RegisteredModelCreated', modelName: record.name });
@@ -192,8 +197,10 @@ export class ModelRegistry {
     const order = parseOrderBy(request.orderBy, MODEL_ORDER_KEYS);
     const offset = decodePageToken(request.pageToken);
     const models = await this.candidateModels(clauses);
-    const selected = models.filter((m) =>
-      clauses.every((c) => (c.type === 'tag' ? tagsMatch(m.tags, c) : matches(c, m.name))),
+    const selected = models.filter(
+      (m) =>
+        (!request.readable || request.readable(m.permissions)) &&
+        clauses.every((c) => (c.type === 'tag' ? tagsMatch(m.tags, c) : matches(c, m.name))),
     );
     if (!order.some((o) => o.key === 'name')) order.push({ key: 'name', ascending: true });
     selected.sort(compareBy<ModelRecord>(order, (m, key) => (key === 'name' ? m.name : m.lastUpdatedTimestamp)));
@@ -408,30 +415,33 @@ export class ModelRegistry {
         for (const v of values) this.requireStage(v);
       }
     }
-    const versions = (await this.candidateVersions(clauses)).filter((v) =>
-      clauses.every((c) => {
-        if (c.type === 'tag') return tagsMatch(v.tags, c);
-        const actual =
-          c.key === 'name'
-            ? v.name
-            : c.key === 'run_id'
-              ? v.runId
-              : c.key === 'source_path'
-                ? v.source
-                : c.key === 'version_number'
-                  ? v.version
-                  : c.key === 'user_id'
-                    ? v.userId
-                    : c.key === 'current_stage'
-                      ? v.currentStage
-                      : v.status;
-        if (c.key === 'current_stage') {
-          const wanted = (Array.isArray(c.value) ? c.value : [c.value as string]).map((s) => this.requireStage(s));
-          const hit = wanted.includes(v.currentStage);
-          return c.comparator === '=' || c.comparator === 'IN' ? hit : !hit;
-        }
-        return matches(c, actual);
-      }),
+    const readable = await this.readableModels(request);
+    const versions = (await this.candidateVersions(clauses)).filter(
+      (v) =>
+        readable(v.name) &&
+        clauses.every((c) => {
+          if (c.type === 'tag') return tagsMatch(v.tags, c);
+          const actual =
+            c.key === 'name'
+              ? v.name
+              : c.key === 'run_id'
+                ? v.runId
+                : c.key === 'source_path'
+                  ? v.source
+                  : c.key === 'version_number'
+                    ? v.version
+                    : c.key === 'user_id'
+                      ? v.userId
+                      : c.key === 'current_stage'
+                        ? v.currentStage
+                        : v.status;
+          if (c.key === 'current_stage') {
+            const wanted = (Array.isArray(c.value) ? c.value : [c.value as string]).map((s) => this.requireStage(s));
+            const hit = wanted.includes(v.currentStage);
+            return c.comparator === '=' || c.comparator === 'IN' ? hit : !hit;
+          }
+          return matches(c, actual);
+        }),
     );
     const keys = order.length > 0 ? order : [{ key: 'last_updated_timestamp', ascending: false }];
     keys.push({ key: 'name', ascending: true }, { key: 'version_number', ascending: false });
@@ -447,6 +457,14 @@ export class ModelRegistry {
       ),
     );
     return paginate(versions, offset, limit);
+  }
+
+  /** A test of model names against `request.readable`, reading each model's permissions once. */
+  private async readableModels(request: SearchRequest): Promise<(name: string) => boolean> {
+    const test = request.readable;
+    if (!test) return () => true;
+    const allowed = new Set((await this.table.listModels()).filter((m) => test(m.permissions)).map((m) => m.name));
+    return (name) => allowed.has(name);
   }
 
   /** Reads only the versions a filter can concern, using the table's keys where it can. */
@@ -678,6 +696,38 @@ export class ModelRegistry {
       version: options.version,
     });
     return events.map((e) => ({ ...e, name: model.name }));
+  }
+
+  // ---- permissions ----------------------------------------------------------------------
+
+  /** The model's access control list: principal -> permission level. */
+  async getPermissions(name: string): Promise<Record<string, string>> {
+    return { ...(await this.requireModel(name)).permissions };
+  }
+
+  /** Sets (or, with a null level, removes) principals' levels on a model; returns the new list. */
+  async updatePermissions(
+    name: string,
+    changes: readonly { principal: string; level: string | null }[],
+    validLevels: readonly string[],
+  ): Promise<Record<string, string>> {
+    for (const change of changes) {
+      if (!/^[A-Za-z0-9_.@+-]{1,128}$/.test(change.principal)) {
+        throw invalidParameter(`Invalid principal '${change.principal}': use letters, digits and _ . @ + -.`);
+      }
+      if (change.level !== null && !validLevels.includes(change.level)) {
+        throw invalidParameter(`Invalid permission level '${change.level}'. Use one of ${validLevels.join(', ')}.`);
+      }
+    }
+    const model = await this.requireModel(name);
+    const next: Record<string, string> = { ...model.permissions };
+    for (const change of changes) {
+      if (change.level === null) delete next[change.principal];
+      else next[change.principal] = change.level;
+    }
+    const updated = await this.table.setModelPermissions(model.modelId, next);
+    if (!updated) throw this.modelNotFound(name);
+    return { ...updated.permissions };
   }
 
   // ---- serving settings ---------------------------------------------------------------

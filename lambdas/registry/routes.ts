@@ -3,6 +3,8 @@
  * and the registry call it makes. Transport-only: all semantics live in the registry.
  */
 import { z } from 'zod';
+import { AccessControl, type Caller, type Requirement } from '../../core/auth/access';
+import type { PermissionLevel } from '../../core/auth/levels';
 import type { Page } from '../../core/registry/model';
 import type { ModelRegistry, SearchRequest } from '../../core/registry/registry';
 import { parseVersion } from '../../core/registry/validation';
@@ -45,7 +47,33 @@ export interface Route<S extends z.ZodType = z.ZodType> {
   /** Path under /api/2.0/mlflow/. */
   readonly path: string;
   readonly params: S;
-  readonly run: (registry: ModelRegistry, params: z.output<S>) => Promise<unknown>;
+  /** What the caller needs: a level on the model the request names, or just a valid token. */
+  readonly access: (params: z.output<S>, registry: ModelRegistry) => Requirement | Promise<Requirement>;
+  readonly run: (registry: ModelRegistry, params: z.output<S>, caller: Caller) => Promise<unknown>;
+}
+
+const authenticated: Requirement = { kind: 'authenticated' };
+const on =
+  (level: PermissionLevel) =>
+  (p: { name: string }): Requirement => ({ kind: 'model', model: p.name, level });
+const readable = (caller: Caller) => (permissions: Readonly<Record<string, string>>) =>
+  AccessControl.canRead(caller, permissions);
+
+/** Moving a version into or out of Production needs the production level; other moves the staging level. */
+async function transitionAccess(
+  p: { name: string; version: number; stage: string },
+  registry: ModelRegistry,
+): Promise<Requirement> {
+  const production = (stage: string | undefined) => stage?.toLowerCase() === 'production';
+  let current: string | undefined;
+  try {
+    current = (await registry.getModelVersion(p.name, p.version)).currentStage;
+  } catch {
+    current = undefined;
+  }
+  const level =
+    production(p.stage) || production(current) ? 'CAN_MANAGE_PRODUCTION_VERSIONS' : 'CAN_MANAGE_STAGING_VERSIONS';
+  return { kind: 'model', model: p.name, level };
 }
 
 const route = <S extends z.ZodType>(r: Route<S>): Route => r as unknown as Route;
@@ -62,12 +90,14 @@ function searchRoutes<T>(
       method,
       path,
       params: search,
-      run: async (r, p) => {
+      access: () => authenticated,
+      run: async (r, p, caller) => {
         const page = await run(r, {
           filter: p.filter,
           maxResults: p.max_results,
           orderBy: p.order_by,
           pageToken: p.page_token,
+          readable: readable(caller),
         });
         // MLflow leaves an empty list out: a search that finds nothing answers {}.
         return {
@@ -85,12 +115,16 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: 'registered-models/create',
     params: z.object({ name, tags, description: text.optional() }),
-    run: async (r, p) => ({ registered_model: registeredModelJson(await r.createRegisteredModel(p)) }),
+    access: () => authenticated,
+    run: async (r, p, caller) => ({
+      registered_model: registeredModelJson(await r.createRegisteredModel({ ...p, creator: caller.principal })),
+    }),
   }),
   route({
     method: 'GET',
     path: 'registered-models/get',
     params: z.object({ name }),
+    access: on('CAN_READ'),
     run: async (r, p) => ({ registered_model: registeredModelJson(await r.getRegisteredModel(p.name)) }),
   }),
   ...searchRoutes('registered-models/search', 'registered_models', registeredModelJson, (r, q) =>
@@ -100,6 +134,7 @@ export const ROUTES: readonly Route[] = [
     method: 'PATCH',
     path: 'registered-models/update',
     params: z.object({ name, description: text.optional() }),
+    access: on('CAN_EDIT'),
     run: async (r, p) => ({
       registered_model: registeredModelJson(await r.updateRegisteredModel(p.name, p.description)),
     }),
@@ -108,12 +143,14 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: 'registered-models/rename',
     params: z.object({ name, new_name: name }),
+    access: on('CAN_MANAGE'),
     run: async (r, p) => ({ registered_model: registeredModelJson(await r.renameRegisteredModel(p.name, p.new_name)) }),
   }),
   route({
     method: 'DELETE',
     path: 'registered-models/delete',
     params: z.object({ name }),
+    access: on('CAN_MANAGE'),
     run: async (r, p) => {
       await r.deleteRegisteredModel(p.name);
       return {};
@@ -123,6 +160,7 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: 'registered-models/set-tag',
     params: z.object({ name, key: required, value: text.default('') }),
+    access: on('CAN_EDIT'),
     run: async (r, p) => {
       await r.setRegisteredModelTag(p.name, p.key, p.value);
       return {};
@@ -132,6 +170,7 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     path: 'registered-models/delete-tag',
     params: z.object({ name, key: required }),
+    access: on('CAN_EDIT'),
     run: async (r, p) => {
       await r.deleteRegisteredModelTag(p.name, p.key);
       return {};
@@ -141,6 +180,7 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: 'registered-models/alias',
     params: z.object({ name, alias: required, version }),
+    access: on('CAN_MANAGE_PRODUCTION_VERSIONS'),
     run: async (r, p) => {
       await r.setAlias(p.name, p.alias, p.version);
       return {};
@@ -150,6 +190,7 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     path: 'registered-models/alias',
     params: z.object({ name, alias: required }),
+    access: on('CAN_MANAGE_PRODUCTION_VERSIONS'),
     run: async (r, p) => {
       await r.deleteAlias(p.name, p.alias);
       return {};
@@ -159,6 +200,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: 'registered-models/alias',
     params: z.object({ name, alias: required }),
+    access: on('CAN_READ'),
     run: async (r, p) => ({ model_version: modelVersionJson(await r.getVersionByAlias(p.name, p.alias)) }),
   }),
   ...(['GET', 'POST'] as const).map((method) =>
@@ -166,6 +208,7 @@ export const ROUTES: readonly Route[] = [
       method,
       path: 'registered-models/get-latest-versions',
       params: z.object({ name, stages: stringList }),
+      access: on('CAN_READ'),
       run: async (r, p) => {
         const versions = await r.getLatestVersions(p.name, p.stages);
         return { model_versions: versions.length > 0 ? versions.map(modelVersionJson) : undefined };
@@ -184,6 +227,7 @@ export const ROUTES: readonly Route[] = [
       run_link: text.optional(),
       description: text.optional(),
     }),
+    access: on('CAN_EDIT'),
     run: async (r, p) => ({
       model_version: modelVersionJson(
         await r.createModelVersion({
@@ -201,6 +245,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: 'model-versions/get',
     params: z.object({ name, version }),
+    access: on('CAN_READ'),
     run: async (r, p) => ({ model_version: modelVersionJson(await r.getModelVersion(p.name, p.version)) }),
   }),
   ...searchRoutes('model-versions/search', 'model_versions', modelVersionJson, (r, q) => r.searchModelVersions(q)),
@@ -208,6 +253,7 @@ export const ROUTES: readonly Route[] = [
     method: 'PATCH',
     path: 'model-versions/update',
     params: z.object({ name, version, description: text.optional() }),
+    access: on('CAN_EDIT'),
     run: async (r, p) => ({
       model_version: modelVersionJson(await r.updateModelVersion(p.name, p.version, p.description)),
     }),
@@ -216,6 +262,7 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     path: 'model-versions/delete',
     params: z.object({ name, version }),
+    access: on('CAN_MANAGE'),
     run: async (r, p) => {
       await r.deleteModelVersion(p.name, p.version);
       return {};
@@ -225,6 +272,7 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: 'model-versions/transition-stage',
     params: z.object({ name, version, stage: required, archive_existing_versions: bool }),
+    access: transitionAccess,
     run: async (r, p) => ({
       model_version: modelVersionJson(
         await r.transitionModelVersionStage(p.name, p.version, p.stage, p.archive_existing_versions ?? false),
@@ -235,6 +283,7 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: 'model-versions/set-tag',
     params: z.object({ name, version, key: required, value: text.default('') }),
+    access: on('CAN_EDIT'),
     run: async (r, p) => {
       await r.setModelVersionTag(p.name, p.version, p.key, p.value);
       return {};
@@ -244,6 +293,7 @@ export const ROUTES: readonly Route[] = [
     method: 'DELETE',
     path: 'model-versions/delete-tag',
     params: z.object({ name, version, key: required }),
+    access: on('CAN_EDIT'),
     run: async (r, p) => {
       await r.deleteModelVersionTag(p.name, p.version, p.key);
       return {};
@@ -253,6 +303,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: 'model-versions/get-download-uri',
     params: z.object({ name, version }),
+    access: on('CAN_READ'),
     run: async (r, p) => ({ artifact_uri: await r.getModelVersionDownloadUri(p.name, p.version) }),
   }),
 ];

@@ -13,5 +13,5 @@ export function createServingHandler(deps: ServingDeps) {
     .use(injectLambdaContext(logger))
     .use(accessLog())
     .use(mlflowErrors())
-    .handler((event) => dispatchRoutes(SERVING_PREFIX, SERVING_ROUTES, deps, event));
+    .handler((event) => dispatchRoutes(SERVING_PREFIX, SERVING_ROUTES, deps, deps.access, event));
 }

@@ -3,10 +3,13 @@
  * its users' scripts keep working. Transport only: state lives in the registry.
  */
 import { z } from 'zod';
+import { AccessControl, type Caller, type Requirement } from '../../core/auth/access';
+import type { PermissionLevel } from '../../core/auth/levels';
 import type { ModelVersion, VersionServingStatus } from '../../core/registry/model';
 import type { ModelRegistry } from '../../core/registry/registry';
 import { parseVersion } from '../../core/registry/validation';
 import type { Route } from '../registry/routes';
+import type { TableRoute } from '../shared/routing';
 import type { ServingObservability } from './observability';
 
 export const SERVING_PREFIX = '/api/2.0/preview/mlflow/endpoints/';
@@ -22,15 +25,21 @@ const intLike = z
 export interface ServingDeps {
   readonly registry: ModelRegistry;
   readonly observability: ServingObservability;
+  readonly access: AccessControl;
 }
 
-type ServingRoute = Omit<Route, 'run'> & { run: (deps: ServingDeps, params: never) => Promise<unknown> };
+type ServingRoute = TableRoute<ServingDeps>;
 const route = <S extends z.ZodType>(r: {
   method: Route['method'];
   path: string;
   params: S;
-  run: (deps: ServingDeps, params: z.output<S>) => Promise<unknown>;
+  access: (params: z.output<S>) => Requirement;
+  run: (deps: ServingDeps, params: z.output<S>, caller: Caller) => Promise<unknown>;
 }): ServingRoute => r as unknown as ServingRoute;
+
+const on =
+  (level: PermissionLevel) =>
+  (p: { registered_model_name: string }): Requirement => ({ kind: 'model', model: p.registered_model_name, level });
 
 const VERSION_STATE = {
   LOADING: 'VERSION_STATE_PENDING',
@@ -62,6 +71,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'POST',
     path: 'enable',
     params: model,
+    access: on('CAN_MANAGE'),
     run: async ({ registry }, p) => {
       await registry.enableServing(p.registered_model_name);
       return {};
@@ -71,6 +81,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'POST',
     path: 'disable',
     params: model,
+    access: on('CAN_MANAGE'),
     run: async ({ registry }, p) => {
       await registry.disableServing(p.registered_model_name);
       return {};
@@ -80,6 +91,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'GET',
     path: 'get-status',
     params: model,
+    access: on('CAN_READ'),
     run: async ({ registry }, p) => {
       const status = await registry.modelServingStatus(p.registered_model_name);
       return {
@@ -101,8 +113,9 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'GET',
     path: 'list',
     params: z.object({}),
-    run: async ({ registry }) => {
-      const models = await registry.servingModels();
+    access: () => ({ kind: 'authenticated' }),
+    run: async ({ registry }, _p, caller) => {
+      const models = (await registry.servingModels()).filter((m) => AccessControl.canRead(caller, m.permissions));
       const endpoints = await Promise.all(
         models.map(async (m) => {
           const status = await registry.modelServingStatus(m.name);
@@ -116,6 +129,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'GET',
     path: 'list-versions',
     params: model,
+    access: on('CAN_READ'),
     run: async ({ registry }, p) => {
       const name = p.registered_model_name;
       const [{ model: m, versions }, statuses] = await Promise.all([
@@ -139,6 +153,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'GET',
     path: 'list-version-aliases',
     params: model,
+    access: on('CAN_READ'),
     run: async ({ registry }, p) => {
       const { model: m, versions } = await registry.servingSnapshot(p.registered_model_name);
       const aliases: { alias: string; endpoint_version_name: string }[] = [];
@@ -156,6 +171,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'GET',
     path: 'get-version-logs',
     params: z.object({ registered_model_name: modelName, endpoint_version_name: versionName, max_lines: intLike }),
+    access: on('CAN_READ'),
     run: async ({ registry, observability }, p) => {
       await registry.getModelVersion(p.registered_model_name, p.endpoint_version_name);
       const lines = await observability.versionLogs(
@@ -174,6 +190,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
       endpoint_version_name: versionName.optional(),
       max_results: intLike,
     }),
+    access: on('CAN_READ'),
     run: async ({ registry }, p) => {
       const events = await registry.servingEvents(p.registered_model_name, {
         version: p.endpoint_version_name,
@@ -193,6 +210,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'GET',
     path: 'get-metric-history',
     params: z.object({ registered_model_name: modelName, start_time_ms: intLike, end_time_ms: intLike }),
+    access: on('CAN_READ'),
     run: async ({ registry, observability }, p) => {
       const end = p.end_time_ms ?? Date.now();
       const start = p.start_time_ms ?? end - 3600_000;
@@ -222,6 +240,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
       tags_to_set: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
       tags_to_delete: z.array(z.string()).optional(),
     }),
+    access: on('CAN_MANAGE'),
     run: async ({ registry }, p) => {
       await registry.updateServingConfig(p.registered_model_name, {
         computeSize: p.compute_size,

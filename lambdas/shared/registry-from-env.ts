@@ -1,5 +1,6 @@
+import type { AccessControl } from '../../core/auth/access';
 import { EventBridgePublisher } from '../../core/events/eventbridge-publisher';
-import { createRegistry } from '../../core/registry';
+import { createAccessControl, createRegistry } from '../../core/registry';
 import type { ModelRegistry } from '../../core/registry/registry';
 import { requiredEnv } from './config';
 import { logger } from './logger';
@@ -12,5 +13,14 @@ export function registryFromEnv(): ModelRegistry {
     events: new EventBridgePublisher(requiredEnv('EVENT_BUS_NAME')),
     onPublishError: (error, events) =>
       logger.error('domain events not published', { error: error as Error, types: events.map((e) => e.type) }),
+  });
+}
+
+/** Tokens and permissions as a Lambda sees them (the registry table from its environment). */
+export function accessFromEnv(): AccessControl {
+  const ttl = process.env.AUTH_CACHE_TTL_SECONDS;
+  return createAccessControl({
+    tableName: requiredEnv('REGISTRY_TABLE'),
+    cacheTtlMs: ttl ? Number(ttl) * 1000 : undefined,
   });
 }

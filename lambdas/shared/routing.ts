@@ -1,6 +1,10 @@
-/** Matching an API Gateway proxy event to one route of a table, with MLflow-style errors. */
+/**
+ * Matching an API Gateway proxy event to one route of a table, checking the caller's access
+ * to it, and running it — with MLflow-style errors.
+ */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ZodType } from 'zod';
+import { type AccessControl, type Caller, type Requirement, unauthenticated } from '../../core/auth/access';
 import { MlflowError } from '../../core/shared/errors';
 import { json, parseParams, requestParams } from './http';
 
@@ -9,13 +13,24 @@ export interface TableRoute<D> {
   /** Path under the table's prefix. */
   readonly path: string;
   readonly params: ZodType;
-  readonly run: (deps: D, params: never) => Promise<unknown>;
+  /** What the caller needs for this request (read from its parameters). */
+  readonly access: (params: never, deps: D) => Requirement | Promise<Requirement>;
+  readonly run: (deps: D, params: never, caller: Caller) => Promise<unknown>;
+}
+
+/** The caller the authorizer established, from the event's authorizer context. */
+export function callerOf(event: APIGatewayProxyEvent): Caller {
+  const context = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  const principal = context?.principalId;
+  if (typeof principal !== 'string' || principal === '') throw unauthenticated('Authentication required.');
+  return { principal, admin: String(context?.admin) === 'true', tokenId: String(context?.tokenId ?? '') };
 }
 
 export async function dispatchRoutes<D>(
   prefix: string,
   routes: readonly TableRoute<D>[],
   deps: D,
+  access: AccessControl,
   event: APIGatewayProxyEvent,
 ): Promise<APIGatewayProxyResult> {
   const path = event.path.replace(/\/+$/, '');
@@ -32,6 +47,8 @@ export async function dispatchRoutes<D>(
     );
     return json(405, error.toJSON(), { Allow: allowed });
   }
+  const caller = callerOf(event);
   const params = parseParams(route.params, requestParams(event));
-  return json(200, await route.run(deps, params as never));
+  await access.require(caller, await route.access(params as never, deps));
+  return json(200, await route.run(deps, params as never, caller));
 }

@@ -143,6 +143,7 @@ export function score(
   url: string,
   body: unknown,
   contentType: string | null = 'application/json',
+  headers: Record<string, string> = {},
 ): Promise<HttpAnswer> {
-  return request(url, { body, contentType: contentType ?? undefined });
+  return request(url, { body, contentType: contentType ?? undefined, headers });
 }

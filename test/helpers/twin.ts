@@ -1,10 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { newTokenSecret } from '../../core/auth/secrets';
 import { startTwin, type Twin } from '../../twin/twin';
 
 export interface TestTwin extends Twin {
-  /** Calls the twin's API: GET sends `params` as a query string, other methods as a JSON body. */
+  /** The admin's token, and its Authorization header. */
+  readonly adminToken: string;
+  readonly adminAuth: Record<string, string>;
+  /**
+   * Calls the twin's API as the admin (unless `headers` carries another Authorization): GET
+   * sends `params` as a query string, other methods as a JSON body.
+   */
   call(method: string, apiPath: string, params?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
 }
 
@@ -21,15 +28,21 @@ export async function startTestTwin(
 ): Promise<TestTwin> {
   const home = await mkdtemp(path.join(tmpdir(), 'mlserve-twin-'));
   const artifactDir = path.join(home, 'artifacts');
+  const adminToken = newTokenSecret();
   const twin = await startTwin({
     home,
     port: 0,
     inMemory: true,
     sourceRoots: options.sourceRoots?.(artifactDir),
+    adminToken,
+    rateLimit: { perSecond: 10_000, burst: 10_000 },
   });
+  const adminAuth = { Authorization: `Bearer ${adminToken}` };
   return {
     ...twin,
-    call: (method, apiPath, params, headers) => call(twin.url, method, apiPath, params, headers),
+    adminToken,
+    adminAuth,
+    call: (method, apiPath, params, headers) => call(twin.url, method, apiPath, params, { ...adminAuth, ...headers }),
     close: async () => {
       await twin.close();
       await rm(home, { recursive: true, force: true });

@@ -44,7 +44,7 @@ function mlserve(args: string[], options: { input?: string; env?: Record<string,
   const env: Record<string, string | undefined> = {
     ...process.env,
     MLSERVE_URL: twin.url,
-    MLSERVE_TOKEN: undefined,
+    MLSERVE_TOKEN: twin.adminToken,
     MLSERVE_ARTIFACT_ROOT: undefined,
     MLSERVE_POLL_INTERVAL_MS: '100',
     ...options.env,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newTokenSecret } from '../../core/auth/secrets';
 import { startTwin, type Twin } from '../../twin/twin';
 import { eventually } from '../helpers/eventually';
 import { score } from '../helpers/model-host';
@@ -28,6 +29,8 @@ const ROWS = {
 let twin: Twin;
 let home: string;
 let brokenTasks = false;
+const ADMIN = newTokenSecret();
+const auth = { Authorization: `Bearer ${ADMIN}` };
 
 async function registerVersion(make: (dir: string) => Promise<void> | void): Promise<number> {
   const dir = path.join(twin.artifactDir, `v-${Math.random().toString(36).slice(2)}`);
@@ -50,6 +53,8 @@ beforeAll(async () => {
     deployWaitMs: 10,
     deployMaxPolls: 800,
     reconcileMs: 0,
+    adminToken: ADMIN,
+    rateLimit: { perSecond: 10_000, burst: 10_000 },
     taskEnvironment: (): Record<string, string> => (brokenTasks ? { MLSERVE_REQUEST_TIMEOUT_MS: 'not-a-number' } : {}),
   });
   await twin.registry.createRegisteredModel({ name: MODEL });
@@ -68,7 +73,7 @@ describe('deploy-model', () => {
     expect(await state()).toBe('PENDING');
     await eventually(async () => expect(await state()).toBe('READY'));
     expect(tasks()).toHaveLength(1);
-    const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+    const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS, 'application/json', auth);
     expect([res.status, res.json]).toEqual([200, { predictions: [0, 2] }]);
     expect(await eventTypes()).toEqual(expect.arrayContaining(['SERVING_ENABLED', 'MODEL_DEPLOYING', 'MODEL_READY']));
   });
@@ -78,7 +83,7 @@ describe('deploy-model', () => {
     const before = executions().length;
     const v2 = await registerVersion((dir) => trainSklearn('iris-logreg', dir));
     await eventually(async () => {
-      const res = await score(`${twin.url}/model/${MODEL}/${v2}/invocations`, ROWS);
+      const res = await score(`${twin.url}/model/${MODEL}/${v2}/invocations`, ROWS, 'application/json', auth);
       expect(res.status).toBe(200);
     });
     await twin.deployments.idle();
@@ -119,7 +124,7 @@ describe('deploy-model', () => {
     const steady = (async () => {
       let failures = 0;
       while (!stop.now) {
-        const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+        const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS, 'application/json', auth);
         if (res.status !== 200) failures++;
       }
       return failures;
@@ -142,7 +147,7 @@ describe('deploy-model', () => {
     await eventually(async () => {
       expect(tasks()[0]?.pid).toBeDefined();
       expect(tasks()[0]?.pid).not.toBe(pid);
-      const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+      const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS, 'application/json', auth);
       expect(res.status).toBe(200);
     }, 60_000);
     expect(await eventTypes()).toContain('TASK_STOPPED');
@@ -162,7 +167,7 @@ describe('deploy-model', () => {
     const status = await twin.registry.modelServingStatus(MODEL);
     expect(status.message).toMatch(/did not report revision/);
     expect(tasks().map((t) => t.pid)).toEqual([pid]);
-    const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+    const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS, 'application/json', auth);
     expect(res.status).toBe(200);
     expect(await eventTypes()).toContain('MODEL_DEPLOY_FAILED');
   });
@@ -172,7 +177,7 @@ describe('deploy-model', () => {
     await twin.registry.disableServing(MODEL);
     await eventually(async () => expect(await state()).toBe('STOPPED'), 60_000);
     expect(tasks()).toHaveLength(0);
-    const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS);
+    const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS, 'application/json', auth);
     expect(res.status).toBe(404);
     expect(await eventTypes()).toEqual(expect.arrayContaining(['SERVING_DISABLED', 'MODEL_STOPPED']));
   });

@@ -81,7 +81,10 @@ function event(method: string, apiPath: string, body?: unknown, query?: Record<s
     stageVariables: null,
     body: body === undefined ? null : JSON.stringify(body),
     isBase64Encoded: false,
-    requestContext: { requestId: 'r' } as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId: 'r',
+      authorizer: { principalId: 'admin', admin: 'true', tokenId: 'test' },
+    } as unknown as APIGatewayProxyEvent['requestContext'],
   };
 }
 

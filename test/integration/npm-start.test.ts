@@ -7,8 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newTokenSecret } from '../../core/auth/secrets';
 import { REPO_ROOT } from '../helpers/paths';
 import { call } from '../helpers/twin';
+
+const ADMIN = newTokenSecret();
+const auth = { Authorization: `Bearer ${ADMIN}` };
 
 let home: string;
 const running = new Set<ChildProcess>();
@@ -25,7 +29,14 @@ afterAll(async () => {
 function startTwinProcess(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['twin/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, MLSERVE_HOME: home, MLSERVE_PORT: '0', MLSERVE_SOURCE_ROOTS: '' },
+    env: {
+      ...process.env,
+      MLSERVE_HOME: home,
+      MLSERVE_PORT: '0',
+      MLSERVE_SOURCE_ROOTS: '',
+      MLSERVE_ADMIN_TOKEN: ADMIN,
+      MLSERVE_DEMO: 'false',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -61,15 +72,23 @@ async function stop(child: ChildProcess): Promise<void> {
 describe('npm start', () => {
   it('serves the registry API and keeps its data across restarts', async () => {
     const first = await startTwinProcess();
-    const created = await call(first.url, 'POST', '/api/2.0/mlflow/registered-models/create', {
-      name: 'persisted',
-      description: 'kept on disk',
-    });
+    const created = await call(
+      first.url,
+      'POST',
+      '/api/2.0/mlflow/registered-models/create',
+      {
+        name: 'persisted',
+        description: 'kept on disk',
+      },
+      auth,
+    );
     expect(created.status).toBe(200);
     await stop(first.child);
 
     const second = await startTwinProcess();
-    const read = await call(second.url, 'GET', '/api/2.0/mlflow/registered-models/get', { name: 'persisted' });
+    const read = await call(second.url, 'GET', '/api/2.0/mlflow/registered-models/get', { name: 'persisted' }, auth);
+    const anonymous = await call(second.url, 'GET', '/api/2.0/mlflow/registered-models/get', { name: 'persisted' });
+    expect(anonymous.status).toBe(401);
     expect(read.status).toBe(200);
     expect(read.json.registered_model).toMatchObject({ name: 'persisted', description: 'kept on disk' });
     await stop(second.child);

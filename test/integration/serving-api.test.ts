@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newTokenSecret } from '../../core/auth/secrets';
 import { startTwin, type Twin } from '../../twin/twin';
 import { IRIS_MODEL } from '../helpers/paths';
 import { call } from '../helpers/twin';
@@ -14,12 +15,14 @@ import { call } from '../helpers/twin';
 const API = '/api/2.0/preview/mlflow/endpoints';
 let twin: Twin;
 let home: string;
+const ADMIN = newTokenSecret();
+const auth = { Authorization: `Bearer ${ADMIN}` };
 const api = (method: string, endpoint: string, params?: unknown) =>
-  call(twin.url, method, `${API}/${endpoint}`, params);
+  call(twin.url, method, `${API}/${endpoint}`, params, auth);
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), 'mlserve-serving-api-'));
-  twin = await startTwin({ home, port: 0, deployWaitMs: 20, reconcileMs: 0 });
+  twin = await startTwin({ home, port: 0, deployWaitMs: 20, reconcileMs: 0, adminToken: ADMIN });
   await twin.registry.createRegisteredModel({ name: 'iris' });
   await twin.registry.createRegisteredModel({ name: 'idle' });
   const dir = path.join(twin.artifactDir, 'iris');
@@ -35,7 +38,7 @@ beforeAll(async () => {
   }
   await fetch(`${twin.url}/model/iris/1/invocations`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...auth },
     body: JSON.stringify({
       inputs: { sepal_length: [5.1], sepal_width: [3.5], petal_length: [1.4], petal_width: [0.2] },
     }),
@@ -182,12 +185,15 @@ describe('serving API errors', () => {
   });
 
   it('refuses to delete or rename a model while it is served', async () => {
-    const del = await call(twin.url, 'DELETE', '/api/2.0/mlflow/registered-models/delete', { name: 'iris' });
+    const del = await call(twin.url, 'DELETE', '/api/2.0/mlflow/registered-models/delete', { name: 'iris' }, auth);
     expect([del.status, del.json.error_code]).toEqual([400, 'INVALID_STATE']);
-    const rename = await call(twin.url, 'POST', '/api/2.0/mlflow/registered-models/rename', {
-      name: 'iris',
-      new_name: 'x',
-    });
+    const rename = await call(
+      twin.url,
+      'POST',
+      '/api/2.0/mlflow/registered-models/rename',
+      { name: 'iris', new_name: 'x' },
+      auth,
+    );
     expect([rename.status, rename.json.error_code]).toEqual([400, 'INVALID_STATE']);
   });
 });

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newTokenSecret } from '../../core/auth/secrets';
 import { eventually } from '../helpers/eventually';
 import { request, score } from '../helpers/model-host';
 import { trainSklearn } from '../helpers/models';
@@ -17,6 +18,8 @@ import { IRIS_MODEL, REPO_ROOT } from '../helpers/paths';
 let home: string;
 let twin: { child: ChildProcess; url: string; output: () => string } | undefined;
 const started = new Set<ChildProcess>();
+const ADMIN = newTokenSecret();
+const auth = { Authorization: `Bearer ${ADMIN}` };
 
 const IRIS = {
   dataframe_split: {
@@ -44,6 +47,7 @@ function startTwinProcess(): Promise<{ child: ChildProcess; url: string; output:
       MLSERVE_HOME: home,
       MLSERVE_PORT: '0',
       MLSERVE_SOURCE_ROOTS: '',
+      MLSERVE_ADMIN_TOKEN: ADMIN,
       POWERTOOLS_LOG_LEVEL: 'WARN',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,7 +86,12 @@ async function stopTwin(): Promise<void> {
 function mlserve(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['cli/bin.js', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, MLSERVE_URL: twin?.url, MLSERVE_ARTIFACT_ROOT: path.join(home, 'artifacts') },
+    env: {
+      ...process.env,
+      MLSERVE_URL: twin?.url,
+      MLSERVE_TOKEN: ADMIN,
+      MLSERVE_ARTIFACT_ROOT: path.join(home, 'artifacts'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -96,7 +105,8 @@ function mlserve(...args: string[]): Promise<{ code: number | null; stdout: stri
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
-const scoreAt = (ref: string, body: unknown = IRIS) => score(`${twin?.url}/model/iris/${ref}/invocations`, body);
+const scoreAt = (ref: string, body: unknown = IRIS) =>
+  score(`${twin?.url}/model/iris/${ref}/invocations`, body, 'application/json', auth);
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), 'mlserve-e2e-'));
@@ -111,10 +121,15 @@ afterAll(async () => {
 
 describe('the local twin, end to end', () => {
   it('serves its demo model on first start, with the curl it printed', async () => {
-    const curl = /curl -s -X POST (\S+) -H 'Content-Type: application\/json' -d '([^']+)'/.exec(twin?.output() ?? '');
+    const curl = /curl -s -u token:(\S+) -X POST (\S+) -H 'Content-Type: application\/json' -d '([^']+)'/.exec(
+      twin?.output() ?? '',
+    );
     expect(curl).not.toBeNull();
     const res = await eventually(async () => {
-      const r = await score(curl?.[1] as string, curl?.[2] as string);
+      // The printed curl names the token variable; the seeds' `curl -u token:$TOKEN` is HTTP Basic.
+      expect(curl?.[1]).toBe('$MLSERVE_ADMIN_TOKEN');
+      const basic = `Basic ${Buffer.from(`token:${ADMIN}`).toString('base64')}`;
+      const r = await score(curl?.[2] as string, curl?.[3] as string, 'application/json', { Authorization: basic });
       expect(r.status).toBe(200);
       return r;
     });
@@ -174,13 +189,13 @@ describe('the local twin, end to end', () => {
   });
 
   it('brings a killed host back, and status and events say so', async () => {
-    const status = (await request(`${twin?.url}/model/iris/status`, { method: 'GET' })).json as {
+    const status = (await request(`${twin?.url}/model/iris/status`, { method: 'GET', headers: auth })).json as {
       process: { pid: number };
     };
     const pid = status.process.pid;
     process.kill(pid, 'SIGKILL');
     await eventually(async () => {
-      const now = (await request(`${twin?.url}/model/iris/status`, { method: 'GET' })).json as {
+      const now = (await request(`${twin?.url}/model/iris/status`, { method: 'GET', headers: auth })).json as {
         process: { pid: number };
       };
       expect(now.process.pid).not.toBe(pid);
@@ -206,7 +221,12 @@ describe('the local twin, end to end', () => {
     expect(versions.code).toBe(0);
     expect(versions.stdout).toMatch(/Production/);
     const demo = await eventually(async () => {
-      const r = await score(`${twin?.url}/model/iris-demo/Production/invocations`, { inputs: [[5.1, 3.5, 1.4, 0.2]] });
+      const r = await score(
+        `${twin?.url}/model/iris-demo/Production/invocations`,
+        { inputs: [[5.1, 3.5, 1.4, 0.2]] },
+        'application/json',
+        auth,
+      );
       expect(r.status).toBe(200);
       return r;
     });

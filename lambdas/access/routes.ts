@@ -1,0 +1,112 @@
+/**
+ * The token API (`/api/2.0/tokens/…`: a principal manages its own tokens, an admin anyone's)
+ * and the permissions API (`/api/2.0/permissions/registered-models/…`: a model's access list).
+ */
+import { z } from 'zod';
+import type { AccessControl, Requirement } from '../../core/auth/access';
+import { PERMISSION_LEVELS } from '../../core/auth/levels';
+import type { ModelRegistry } from '../../core/registry/registry';
+import type { TableRoute } from '../shared/routing';
+
+export const TOKENS_PREFIX = '/api/2.0/tokens/';
+export const PERMISSIONS_PREFIX = '/api/2.0/permissions/registered-models/';
+
+export interface AccessDeps {
+  readonly registry: ModelRegistry;
+  readonly access: AccessControl;
+}
+
+type AccessRoute = TableRoute<AccessDeps>;
+const route = <S extends z.ZodType>(r: {
+  method: string;
+  path: string;
+  params: S;
+  access: (params: z.output<S>) => Requirement;
+  run: (deps: AccessDeps, params: z.output<S>, caller: Parameters<AccessRoute['run']>[2]) => Promise<unknown>;
+}): AccessRoute => r as unknown as AccessRoute;
+
+const authenticated = (): Requirement => ({ kind: 'authenticated' });
+const intLike = z.union([z.number().int(), z.string().regex(/^[0-9]+$/)]).transform(Number);
+
+export const TOKEN_ROUTES: readonly AccessRoute[] = [
+  route({
+    method: 'POST',
+    path: 'create',
+    params: z.object({
+      description: z.string().optional(),
+      lifetime_seconds: intLike.optional(),
+      principal: z.string().min(1).optional(),
+    }),
+    access: authenticated,
+    run: async ({ access }, p, caller) => {
+      const { secret, info } = await access.createToken(caller, {
+        principal: p.principal,
+        description: p.description,
+        lifetimeSeconds: p.lifetime_seconds,
+      });
+      return { token_value: secret, token_info: info };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: 'list',
+    params: z.object({ principal: z.string().min(1).optional() }),
+    access: authenticated,
+    run: async ({ access }, p, caller) => ({ token_infos: await access.listTokens(caller, p.principal) }),
+  }),
+  route({
+    method: 'POST',
+    path: 'revoke',
+    params: z.object({ token_id: z.string().min(1) }),
+    access: authenticated,
+    run: async ({ access }, p, caller) => {
+      await access.revokeToken(caller, p.token_id);
+      return {};
+    },
+  }),
+  route({
+    method: 'POST',
+    path: 'set-admin',
+    params: z.object({ principal: z.string().regex(/^[A-Za-z0-9_.@+-]{1,128}$/), admin: z.boolean() }),
+    access: () => ({ kind: 'admin' }),
+    run: async ({ access }, p) => {
+      await access.setAdmin(p.principal, p.admin);
+      return {};
+    },
+  }),
+];
+
+const aclJson = (name: string, acl: Record<string, string>) => ({
+  registered_model_name: name,
+  access_control_list: Object.entries(acl)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([principal, permission_level]) => ({ principal, permission_level })),
+});
+
+export const PERMISSION_ROUTES: readonly AccessRoute[] = [
+  route({
+    method: 'GET',
+    path: 'get',
+    params: z.object({ name: z.string().min(1) }),
+    access: (p) => ({ kind: 'model', model: p.name, level: 'CAN_MANAGE' }),
+    run: async ({ registry }, p) => aclJson(p.name, await registry.getPermissions(p.name)),
+  }),
+  route({
+    method: 'POST',
+    path: 'update',
+    params: z.object({
+      name: z.string().min(1),
+      access_control_list: z.array(z.object({ principal: z.string(), permission_level: z.string().nullable() })),
+    }),
+    access: (p) => ({ kind: 'model', model: p.name, level: 'CAN_MANAGE' }),
+    run: async ({ registry }, p) =>
+      aclJson(
+        p.name,
+        await registry.updatePermissions(
+          p.name,
+          p.access_control_list.map((e) => ({ principal: e.principal, level: e.permission_level })),
+          PERMISSION_LEVELS,
+        ),
+      ),
+  }),
+];
