@@ -947,7 +947,7 @@ export class RegistryTable {
 
   /** Replaces a model's access control list (principal -> level). */
   async setModelPermissions(modelId: string, permissions: Record<string, string>): Promise<ModelRecord | undefined> {
-    return this.updateModelItem(modelId, ['permissions = :acl'], [], {}, { ':acl': permissions });
+    return this.updateModelItem(modelId, ['#acl = :acl'], [], { '#acl': 'permissions' }, { ':acl': permissions });
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

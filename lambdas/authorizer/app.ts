@@ -17,8 +17,8 @@ import { authorizeRequest, headerOf } from './decide';
 
 /** `arn:aws:execute-api:region:account:api/stage` of the method being called. */
 function stageArn(methodArn: string): string {
-  const [arnPrefix = '', apiId = '', stage = ''] = methodArn.split('/');
-  return `${arnPrefix}/${apiId}/${stage}`;
+  const [api = '', stage = ''] = methodArn.split('/');
+  return `${api}/${stage}`;
 }
 
 /** The API key value API Gateway usage plans count this token's requests under. */

@@ -24,7 +24,7 @@ export interface ApiResponse {
 }
 
 export async function startTestTwin(
-  options: { sourceRoots?: (artifactDir: string) => string } = {},
+  options: { sourceRoots?: (artifactDir: string) => string; rateLimit?: { perSecond: number; burst: number } } = {},
 ): Promise<TestTwin> {
   const home = await mkdtemp(path.join(tmpdir(), 'mlserve-twin-'));
   const artifactDir = path.join(home, 'artifacts');
@@ -35,7 +35,7 @@ export async function startTestTwin(
     inMemory: true,
     sourceRoots: options.sourceRoots?.(artifactDir),
     adminToken,
-    rateLimit: { perSecond: 10_000, burst: 10_000 },
+    rateLimit: options.rateLimit ?? { perSecond: 10_000, burst: 10_000 },
   });
   const adminAuth = { Authorization: `Bearer ${adminToken}` };
   return {
