@@ -9,6 +9,7 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
   ResourceNotFoundException,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { REGISTRY_TABLE_SCHEMA } from '../core/registry/table-schema';
@@ -45,6 +46,8 @@ export async function ensureRegistryTable(config: DynamoDBClientConfig, tableNam
   const client = new DynamoDBClient(config);
   try {
     if (!(await tableExists(client, tableName))) await createRegistryTable(client, tableName);
+    // A new table takes writes once ACTIVE; wait for it, as on DynamoDB itself.
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: tableName });
   } finally {
     client.destroy();
   }
