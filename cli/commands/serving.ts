@@ -1,5 +1,6 @@
 /** `mlserve serving …`: the serving endpoints API (enable, disable, status, events, logs, compute size). */
 import { type Command, Option } from 'commander';
+import { COMPUTE_SIZES } from '../../core/registry/model';
 import { type Client, SERVING } from '../client';
 import {
   CliError,
@@ -17,7 +18,8 @@ import {
 import { cell, type Output, table, tagText, time } from '../output';
 import type { EndpointState, EndpointStatusJson, EndpointVersionJson, ServingEventJson } from '../shapes';
 
-export const COMPUTE_SIZES = ['Small', 'Medium', 'Large', 'XLarge'] as const;
+/** The compute presets the serving API accepts. */
+const SIZES = Object.keys(COMPUTE_SIZES);
 
 type StatusAnswer = { endpoint_status: EndpointStatusJson };
 
@@ -193,7 +195,7 @@ export function registerServing(program: Command): void {
     .command('config')
     .description("change an endpoint's compute size and tags")
     .argument('<name>', 'registered model name')
-    .addOption(new Option('--size <size>', 'compute size').choices(COMPUTE_SIZES))
+    .addOption(new Option('--size <size>', 'compute size').choices(SIZES))
     .option('--tag <key=value>', 'set a tag (repeatable)', collectTag)
     .option('--untag <key>', 'delete a tag (repeatable)', collect)
     .action(async (name: string, options: { size?: string; tag?: Tag[]; untag?: string[] }, command: Command) => {
