@@ -45,6 +45,9 @@ export class DeployRunner {
   private readonly dynamo: ReturnType<typeof dynamoDbTasks>;
   private readonly models = new Map<string, { running?: Promise<void>; queued?: NodeJS.Timeout; reasons: string[] }>();
   readonly outcomes: ExecutionOutcome[] = [];
+  private readonly aborts = new Set<() => void>();
+  private closed = false;
+  private readonly startedAt = Date.now();
 
   constructor(private readonly options: DeployRunnerOptions) {
     this.machine = new StateMachine(options.definition as never, {
@@ -105,8 +108,14 @@ export class DeployRunner {
   }
 
   private async execute(modelName: string, reasons: string[]): Promise<void> {
+    if (this.closed) return;
     const name = executionName(modelName, randomUUID());
-    const input = { ...deployInput(modelName, reasons.join('; ')) };
+    let abort: (() => void) | undefined;
+    // This runner is the twin's only executor: a claim older than its start belongs to an
+    // execution of an earlier run of the twin (stopped or crashed), so it may be taken over.
+    const base = deployInput(modelName, reasons.join('; '));
+    const staleBefore = new Date(Math.max(Date.parse(base.staleBefore), this.startedAt)).toISOString();
+    const input = { ...base, staleBefore };
     let outcome: ExecutionOutcome;
     try {
       const execution = this.machine.run(input, {
@@ -128,6 +137,8 @@ export class DeployRunner {
           },
         },
       });
+      abort = execution.abort;
+      this.aborts.add(abort);
       if (process.env.MLSERVE_TRACE_DEPLOY) {
         void (async () => {
           for await (const e of execution.eventLogs) {
@@ -143,6 +154,7 @@ export class DeployRunner {
     } catch (error) {
       outcome = { modelName, executionName: name, reasons, status: 'FAILED', error: (error as Error).message };
     } finally {
+      if (abort) this.aborts.delete(abort);
       const entry = this.models.get(modelName);
       if (entry && !entry.queued && entry.reasons.length === 0) entry.running = undefined;
     }
@@ -150,8 +162,12 @@ export class DeployRunner {
     this.options.onOutcome?.(outcome);
   }
 
-  close(): void {
+  /** Stops: queued requests are dropped and running executions aborted (the reconcile redoes them on the next start). */
+  async close(): Promise<void> {
+    this.closed = true;
     for (const entry of this.models.values()) if (entry.queued) clearTimeout(entry.queued);
+    for (const abort of this.aborts) abort();
+    await Promise.allSettled([...this.models.values()].map((e) => e.running));
     this.dynamo.close();
   }
 }

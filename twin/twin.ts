@@ -288,8 +288,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         clearInterval(reconcileTimer);
         await started.close();
         await bus.drained();
-        await runner.idle();
-        runner.close();
+        await runner.close();
         await localEcs.close();
         await saving;
         await dynamo.close();

@@ -182,3 +182,41 @@ describe('deploy-model', () => {
     expect(await eventTypes()).toEqual(expect.arrayContaining(['SERVING_DISABLED', 'MODEL_STOPPED']));
   });
 });
+
+describe('a run claim left by an earlier twin', () => {
+  it('is taken over after a restart, so enabled models converge at once', async () => {
+    const restartedHome = await mkdtemp(path.join(tmpdir(), 'mlserve-claim-'));
+    const before = Date.now() - 60_000;
+    const second = await startTwin({ home: restartedHome, port: 0, deployWaitMs: 10, reconcileMs: 0, demo: false });
+    try {
+      await second.registry.createRegisteredModel({ name: 'claimed' });
+      const dir = path.join(second.artifactDir, 'iris');
+      await cp(IRIS_MODEL, dir, { recursive: true });
+      await second.registry.createModelVersion({ name: 'claimed', source: pathToFileURL(dir).href });
+      await second.bus.drained();
+      // An execution of an earlier run of the twin claimed the model a minute ago and never released it.
+      const { DynamoDBClient, GetItemCommand, UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
+      const client = new DynamoDBClient(second.dynamo.clientConfig);
+      const pointer = await client.send(
+        new GetItemCommand({ TableName: 'mlserve-registry', Key: { PK: { S: 'NAME#claimed' }, SK: { S: 'NAME' } } }),
+      );
+      await client.send(
+        new UpdateItemCommand({
+          TableName: 'mlserve-registry',
+          Key: { PK: { S: `MODEL#${pointer.Item?.modelId?.S}` }, SK: { S: 'SERVING#MODEL' } },
+          UpdateExpression: 'SET runOwner = :ghost, runStartedAt = :then',
+          ExpressionAttributeValues: { ':ghost': { S: 'ghost' }, ':then': { S: new Date(before).toISOString() } },
+        }),
+      );
+      client.destroy();
+      await second.registry.enableServing('claimed');
+      await eventually(
+        async () => expect((await second.registry.modelServingStatus('claimed')).state).toBe('READY'),
+        60_000,
+      );
+    } finally {
+      await second.close();
+      await rm(restartedHome, { recursive: true, force: true });
+    }
+  });
+});
