@@ -6,19 +6,14 @@
 import { cp } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PERMISSION_LEVELS, type PermissionLevel } from '../../core/auth/levels';
 import { eventually } from '../helpers/eventually';
 import { score } from '../helpers/model-host';
 import { IRIS_MODEL } from '../helpers/paths';
 import { startTestTwin, type TestTwin } from '../helpers/twin';
 
-const LEVELS = [
-  'CAN_READ',
-  'CAN_EDIT',
-  'CAN_MANAGE_STAGING_VERSIONS',
-  'CAN_MANAGE_PRODUCTION_VERSIONS',
-  'CAN_MANAGE',
-] as const;
-type Level = (typeof LEVELS)[number];
+const LEVELS = PERMISSION_LEVELS;
+type Level = PermissionLevel;
 const PRINCIPALS: Record<string, Level | undefined> = {
   reader: 'CAN_READ',
   editor: 'CAN_EDIT',

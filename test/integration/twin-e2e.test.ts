@@ -4,7 +4,7 @@
  * stage and alias, new versions, stage moves, archiving, a crashed host, disable, and a restart
  * of the twin with its state intact.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,10 +14,10 @@ import { eventually } from '../helpers/eventually';
 import { request, score } from '../helpers/model-host';
 import { trainSklearn } from '../helpers/models';
 import { IRIS_MODEL, REPO_ROOT } from '../helpers/paths';
+import { startTwinProcess, type TwinProcess } from '../helpers/twin-process';
 
 let home: string;
-let twin: { child: ChildProcess; url: string; output: () => string } | undefined;
-const started = new Set<ChildProcess>();
+let twin: TwinProcess | undefined;
 const ADMIN = newTokenSecret();
 const auth = { Authorization: `Bearer ${ADMIN}` };
 
@@ -38,48 +38,12 @@ const DIABETES = {
   },
 };
 
-/** `npm start`, as a process: resolves once it prints where it listens. */
-function startTwinProcess(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['twin/main.ts'], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      MLSERVE_HOME: home,
-      MLSERVE_PORT: '0',
-      MLSERVE_SOURCE_ROOTS: '',
-      MLSERVE_ADMIN_TOKEN: ADMIN,
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.add(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`twin did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] as string, output: () => output });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`twin exited with ${code}:\n${output}`));
-    });
-  });
-}
+/** `npm start`, as a process. */
+const startTwin = () =>
+  startTwinProcess({ MLSERVE_HOME: home, MLSERVE_ADMIN_TOKEN: ADMIN, POWERTOOLS_LOG_LEVEL: 'WARN' });
 
 async function stopTwin(): Promise<void> {
-  const child = twin?.child;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  await exited;
-  started.delete(child);
+  await twin?.stop();
 }
 
 /** Runs the CLI against the twin. */
@@ -110,12 +74,11 @@ const scoreAt = (ref: string, body: unknown = IRIS) =>
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), 'mlserve-e2e-'));
-  twin = await startTwinProcess();
+  twin = await startTwin();
 }, 90_000);
 
 afterAll(async () => {
   await stopTwin();
-  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
   await rm(home, { recursive: true, force: true });
 });
 
@@ -216,7 +179,7 @@ describe('the local twin, end to end', () => {
 
   it('keeps its state across a restart: models, versions, and enabled models come back up', async () => {
     await stopTwin();
-    twin = await startTwinProcess();
+    twin = await startTwin();
     const versions = await mlserve('versions', 'list', 'iris');
     expect(versions.code).toBe(0);
     expect(versions.stdout).toMatch(/Production/);
