@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { LAMBDA_RUNTIME_TARGET } from '../build/lambda-bundle';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface MlserveFunctionProps {
+  /** The handler's source, relative to the repository root (e.g. `lambdas/registry/handler.ts`). */
+  readonly entry: string;
+  readonly environment?: Record<string, string>;
+  /**
+   * @default 512
+   */
+  readonly memoryMiB?: number;
+  /**
+   * @default 29 - API Gateway's integration limit
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * Every mlserve Lambda: Node 22 on arm64, X-Ray tracing, a log group with retention, and one
+ * ES module bundled by esbuild locally (no Docker) with the same options the tests bundle with.
+ */
+export class MlserveFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: MlserveFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An own role, writing only to its own log group (no AWS managed policy).
+    const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    super(scope, id, {
+      role,
+      entry: path.join(REPO_ROOT, props.entry),
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      memorySize: props.memoryMiB ?? 512,
+      timeout: Duration.seconds(props.timeoutSeconds ?? 29),
+      logGroup,
+      environment: props.environment,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: LAMBDA_RUNTIME_TARGET,
+        minify: true,
+        sourceMap: false,
+        mainFields: ['module', 'main'],
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        forceDockerBundling: false,
+      },
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason: 'mlserve targets Node 22 (nodejs22.x) for its Lambdas and its serving image alike.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing (PutTraceSegments, PutTelemetryRecords) and CloudWatch GetMetricData take no resource.',
+    });
+  }
+}

@@ -1,0 +1,314 @@
+import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  ApiKeySourceType,
+  AuthorizationType,
+  type CfnMethod,
+  EndpointType,
+  HttpIntegration,
+  IdentitySource,
+  type IResource,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  type Method,
+  MethodLoggingLevel,
+  RequestAuthorizer,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { CfnVpcLink } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { type IVpc, Port, SecurityGroup, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { IApplicationListener, IApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { REGISTRY_TABLE_SCHEMA } from '../../core/registry/table-schema';
+import { MlserveFunction } from './mlserve-function';
+
+export interface ScoringApiProps {
+  readonly table: ITableV2;
+  readonly eventBus: IEventBus;
+  /** Where model versions come from: read by the registration check. */
+  readonly artifactBucket: IBucket;
+  /** Comma-separated allowed model source roots. */
+  readonly sourceRoots: string;
+  /** The serving tasks' log group (the serving API reads version logs from it). */
+  readonly servingLogGroupName: string;
+  /** The internal load balancer in front of the serving tasks, and its listener. */
+  readonly loadBalancer: IApplicationLoadBalancer;
+  readonly listener: IApplicationListener;
+  readonly vpc: IVpc;
+  /** Subnets of the VPC link's network interfaces. */
+  readonly vpcLinkSubnets: SubnetSelection;
+  /**
+   * How long authorizer answers and in-process access decisions are cached.
+   * @default Duration.seconds(60)
+   */
+  readonly authCacheTtl?: Duration;
+  /**
+   * Stage-wide request rate and burst.
+   * @default 200 requests per second, burst 400
+   */
+  readonly throttleRatePerSecond?: number;
+  readonly throttleBurst?: number;
+  /**
+   * Per-token rate (usage plan; each token's API key counts against it).
+   * @default 50 requests per second, burst 100
+   */
+  readonly perTokenRatePerSecond?: number;
+  readonly perTokenBurst?: number;
+}
+
+/** The JSON body API Gateway answers with when it refuses a request itself. */
+const errorTemplate = (code: string) => `{"error_code": "${code}", "message": $context.error.messageString}`;
+
+/**
+ * The REST API: every route behind the one Lambda REQUEST authorizer, in two configurations so
+ * a cached answer can only ever apply to what it decided (README, "The authorizer and its
+ * caches"): scoring routes key the cache by token *and* model; API routes by token, with the
+ * per-model decision in each handler. Scoring goes through a VPC link (v2) to the internal load
+ * balancer, where each enabled model has its listener rule.
+ */
+export class ScoringApi extends Construct {
+  public readonly api: RestApi;
+  public readonly authorizerFunction: MlserveFunction;
+  public readonly registryFunction: MlserveFunction;
+  public readonly registrationCheckFunction: MlserveFunction;
+  public readonly servingFunction: MlserveFunction;
+  public readonly accessFunction: MlserveFunction;
+
+  constructor(scope: Construct, id: string, props: ScoringApiProps) {
+    super(scope, id);
+    const ttl = props.authCacheTtl ?? Duration.seconds(60);
+    const common = {
+      REGISTRY_TABLE: props.table.tableName,
+      AUTH_CACHE_TTL_SECONDS: String(ttl.toSeconds()),
+      POWERTOOLS_SERVICE_NAME: 'mlserve',
+    };
+    const withRegistry = {
+      ...common,
+      MLSERVE_SOURCE_ROOTS: props.sourceRoots,
+      EVENT_BUS_NAME: props.eventBus.eventBusName,
+    };
+
+    this.authorizerFunction = new MlserveFunction(this, 'Authorizer', {
+      entry: 'lambdas/authorizer/handler.ts',
+      environment: common,
+      memoryMiB: 256,
+      timeoutSeconds: 10,
+    });
+    this.registryFunction = new MlserveFunction(this, 'Registry', {
+      entry: 'lambdas/registry/handler.ts',
+      environment: withRegistry,
+    });
+    this.registrationCheckFunction = new MlserveFunction(this, 'RegistrationCheck', {
+      entry: 'lambdas/registry/registration-check.ts',
+      environment: withRegistry,
+      timeoutSeconds: 60,
+    });
+    this.servingFunction = new MlserveFunction(this, 'Serving', {
+      entry: 'lambdas/serving/handler.ts',
+      environment: { ...withRegistry, SERVING_LOG_GROUP: props.servingLogGroupName, METRICS_NAMESPACE: 'mlserve' },
+    });
+    this.accessFunction = new MlserveFunction(this, 'Access', {
+      entry: 'lambdas/access/handler.ts',
+      environment: withRegistry,
+    });
+
+    // Least privilege: the authorizer reads tokens and permissions (and notes a token's last use).
+    this.authorizerFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.table.tableArn] }),
+    );
+    // The registry's reads and writes, on the table and its two named indexes (no wildcards).
+    const tableResources = [
+      props.table.tableArn,
+      ...REGISTRY_TABLE_SCHEMA.indexes.map((index) => `${props.table.tableArn}/index/${index.name}`),
+    ];
+    const registryActions = [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ];
+    for (const fn of [
+      this.registryFunction,
+      this.registrationCheckFunction,
+      this.servingFunction,
+      this.accessFunction,
+    ]) {
+      fn.addToRolePolicy(new PolicyStatement({ actions: registryActions, resources: tableResources }));
+      props.eventBus.grantPutEventsTo(fn);
+    }
+    // The registration check reads MLmodel from version sources in the artifact bucket.
+    this.registrationCheckFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.artifactBucket.bucketArn] }),
+    );
+    this.registrationCheckFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.artifactBucket.arnForObjects('*')] }),
+    );
+    const bucketId = Stack.of(props.artifactBucket).getLogicalId(props.artifactBucket.node.defaultChild as CfnElement);
+    Validations.of(this.registrationCheckFunction.role as unknown as Construct).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+      reason:
+        'Model artifacts are objects anywhere in the artifact bucket (sources are checked against the allowed prefixes).',
+    });
+    const stack = Stack.of(this);
+    this.servingFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['logs:FilterLogEvents'],
+        resources: [
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: props.servingLogGroupName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.servingFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+    );
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: 'mlserve',
+      description: 'mlserve: MLflow model registry, serving control and scoring',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: 'prod',
+        tracingEnabled: true,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        metricsEnabled: true,
+        throttlingRateLimit: props.throttleRatePerSecond ?? 200,
+        throttlingBurstLimit: props.throttleBurst ?? 400,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+
+    const apiAuthorizer = new RequestAuthorizer(this, 'ApiAuthorizer', {
+      handler: this.authorizerFunction,
+      identitySources: [IdentitySource.header('Authorization')],
+      resultsCacheTtl: ttl,
+    });
+    const scoringAuthorizer = new RequestAuthorizer(this, 'ScoringAuthorizer', {
+      handler: this.authorizerFunction,
+      // The model is part of the cache key: a cached answer for model A is never used for model B.
+      identitySources: [IdentitySource.header('Authorization'), 'method.request.path.name'],
+      resultsCacheTtl: ttl,
+    });
+
+    // ---- the APIs: Lambda proxy integrations
+    const api = this.api.root.addResource('api').addResource('2.0');
+    const route = (parent: IResource, pathParts: string[], fn: MlserveFunction) => {
+      let resource: IResource = parent;
+      for (const part of pathParts) resource = resource.getResource(part) ?? resource.addResource(part);
+      resource.addResource('{proxy+}').addMethod('ANY', new LambdaIntegration(fn), {
+        authorizer: apiAuthorizer,
+        authorizationType: AuthorizationType.CUSTOM,
+        apiKeyRequired: true,
+      });
+    };
+    route(api, ['mlflow'], this.registryFunction);
+    route(api, ['preview', 'mlflow', 'endpoints'], this.servingFunction);
+    route(api, ['tokens'], this.accessFunction);
+    route(api, ['permissions'], this.accessFunction);
+
+    // ---- scoring: /model/{name}/{proxy+} through the VPC link to the load balancer's listener
+    const linkSecurityGroup = new SecurityGroup(this, 'VpcLinkSecurityGroup', {
+      vpc: props.vpc,
+      description: 'mlserve API Gateway VPC link to the internal load balancer',
+      allowAllOutbound: false,
+    });
+    linkSecurityGroup.connections.allowTo(props.loadBalancer, Port.tcp(80), 'the load balancer listener');
+    const vpcLink = new CfnVpcLink(this, 'VpcLink', {
+      name: `${stack.stackName}-scoring`,
+      subnetIds: props.vpc.selectSubnets(props.vpcLinkSubnets).subnetIds,
+      securityGroupIds: [linkSecurityGroup.securityGroupId],
+    });
+    const scoring = this.api.root.addResource('model').addResource('{name}').addResource('{proxy+}');
+    const method: Method = scoring.addMethod(
+      'ANY',
+      new HttpIntegration(`http://${props.loadBalancer.loadBalancerDnsName}/model/{name}/{proxy}`, {
+        httpMethod: 'ANY',
+        proxy: true,
+        options: {
+          requestParameters: {
+            'integration.request.path.name': 'method.request.path.name',
+            'integration.request.path.proxy': 'method.request.path.proxy',
+          },
+          timeout: Duration.seconds(29),
+        },
+      }),
+      {
+        authorizer: scoringAuthorizer,
+        authorizationType: AuthorizationType.CUSTOM,
+        apiKeyRequired: true,
+        requestParameters: { 'method.request.path.name': true, 'method.request.path.proxy': true },
+      },
+    );
+    // A private integration with an ALB: a VPC link (v2) plus the listener as integration target.
+    const cfnMethod = method.node.defaultChild as CfnMethod;
+    cfnMethod.addPropertyOverride('Integration.ConnectionType', 'VPC_LINK');
+    cfnMethod.addPropertyOverride('Integration.ConnectionId', vpcLink.ref);
+    cfnMethod.addPropertyOverride('Integration.IntegrationTarget', props.listener.listenerArn);
+
+    // ---- refusals are JSON, as the twin answers them
+    const responses: [ResponseType, string, string][] = [
+      [ResponseType.UNAUTHORIZED, '401', 'UNAUTHENTICATED'],
+      [ResponseType.MISSING_AUTHENTICATION_TOKEN, '404', 'ENDPOINT_NOT_FOUND'],
+      [ResponseType.ACCESS_DENIED, '403', 'PERMISSION_DENIED'],
+      [ResponseType.INVALID_API_KEY, '401', 'UNAUTHENTICATED'],
+      [ResponseType.REQUEST_TOO_LARGE, '413', 'BAD_REQUEST'],
+      [ResponseType.THROTTLED, '429', 'REQUEST_LIMIT_EXCEEDED'],
+      [ResponseType.QUOTA_EXCEEDED, '429', 'REQUEST_LIMIT_EXCEEDED'],
+      [ResponseType.DEFAULT_4XX, '400', 'BAD_REQUEST'],
+      [ResponseType.DEFAULT_5XX, '502', 'TEMPORARILY_UNAVAILABLE'],
+    ];
+    for (const [type, statusCode, code] of responses) {
+      this.api.addGatewayResponse(`Json${code}${statusCode}${type.responseType}`, {
+        type,
+        statusCode: type === ResponseType.DEFAULT_4XX || type === ResponseType.DEFAULT_5XX ? undefined : statusCode,
+        templates: { 'application/json': errorTemplate(code) },
+      });
+    }
+
+    // ---- per-token limits: each token's API key (`mlserve-token-<id>`) is in this usage plan
+    this.api.addUsagePlan('PerToken', {
+      name: `${stack.stackName}-per-token`,
+      description: 'Per-token request limits (the authorizer returns the token’s API key).',
+      throttle: { rateLimit: props.perTokenRatePerSecond ?? 50, burstLimit: props.perTokenBurst ?? 100 },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: "API Gateway's account role for stage logs uses AWS's AmazonAPIGatewayPushToCloudWatchLogs.",
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-COG4',
+      reason: 'Every method uses mlserve’s Lambda REQUEST authorizer (tokens), not Cognito.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-APIG2',
+      reason: 'Each handler validates its requests with a schema and answers MLflow-style JSON errors.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-APIG3',
+      reason: 'A WAF web ACL is optional (the deploying stack attaches one when configured).',
+    });
+  }
+}

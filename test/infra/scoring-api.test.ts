@@ -1,0 +1,129 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { ApplicationLoadBalancer, ListenerAction } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../infra/constructs/model-registry';
+import { ScoringApi } from '../../infra/constructs/scoring-api';
+
+/** A stack holding the API with the network, load balancer, table, bus and bucket it is given. */
+function apiStack(app: App) {
+  const stack = new Stack(app, 'Api', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+  const alb = new ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: false });
+  const listener = alb.addListener('Http', { port: 80, open: false, defaultAction: ListenerAction.fixedResponse(404) });
+  const registry = new ModelRegistry(stack, 'Registry');
+  const bucket = new Bucket(stack, 'Artifacts', { encryption: BucketEncryption.S3_MANAGED, enforceSSL: true });
+  const api = new ScoringApi(stack, 'ScoringApi', {
+    table: registry.table,
+    eventBus: new EventBus(stack, 'Bus'),
+    artifactBucket: bucket,
+    sourceRoots: 's3://bucket/models',
+    servingLogGroupName: '/mlserve/model-hosts',
+    loadBalancer: alb,
+    listener,
+    vpc,
+    vpcLinkSubnets: { subnetType: SubnetType.PUBLIC },
+  });
+  return { stack, api };
+}
+
+describe('ScoringApi', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = Template.fromStack(apiStack(new App()).stack);
+  }, 120_000);
+
+  it('puts every method behind the REQUEST authorizer, with an API key from the authorizer', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as {
+      Properties: { HttpMethod: string; AuthorizationType: string; ApiKeyRequired: boolean };
+    }[];
+    expect(methods.length).toBe(5);
+    for (const m of methods) expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', ApiKeyRequired: true });
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+  });
+
+  it('keys scoring decisions by token and model, API decisions by token', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization,method.request.path.name',
+      AuthorizerResultTtlInSeconds: 60,
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 60,
+    });
+  });
+
+  it('sends scoring through a VPC link to the load balancer listener', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      Integration: Match.objectLike({
+        ConnectionType: 'VPC_LINK',
+        ConnectionId: Match.anyValue(),
+        IntegrationTarget: Match.anyValue(),
+        Type: 'HTTP_PROXY',
+      }),
+    });
+    template.resourceCountIs('AWS::ApiGatewayV2::VpcLink', 1);
+  });
+
+  it('answers refusals in JSON', () => {
+    for (const [type, status] of [
+      ['UNAUTHORIZED', '401'],
+      ['ACCESS_DENIED', '403'],
+      ['THROTTLED', '429'],
+      ['REQUEST_TOO_LARGE', '413'],
+    ]) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: status,
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error_code"') },
+      });
+    }
+  });
+
+  it('runs Node 22 Lambdas on arm64 with tracing', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: { Runtime: string; Architectures: string[]; TracingConfig?: { Mode: string } };
+    }[];
+    const ours = functions.filter((f) => f.Properties.Runtime === 'nodejs22.x');
+    expect(ours).toHaveLength(5);
+    for (const f of ours)
+      expect(f.Properties).toMatchObject({ Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+  });
+
+  it("passes cdk-nag's AWS Solutions checks for its own resources (suppressions carry reasons)", () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'mlserve-nag-'));
+    try {
+      const app = new App({ outdir });
+      const built = apiStack(app);
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      try {
+        app.synth();
+      } catch {
+        // the report below says what failed
+      }
+      const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
+        pluginReports: { violations?: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
+      };
+      const ours = report.pluginReports
+        .flatMap((r) => r.violations ?? [])
+        .flatMap((v) =>
+          v.violatingConstructs
+            .filter((c) => c.constructPath.includes('/ScoringApi/'))
+            .map((c) => `${v.ruleName} ${c.constructPath}`),
+        );
+      expect(ours).toEqual([]);
+      expect(built.api.api.restApiName).toBe('mlserve');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
