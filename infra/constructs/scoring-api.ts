@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
@@ -21,9 +21,8 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IVpc, Port, SecurityGroup, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IApplicationListener, IApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { REGISTRY_TABLE_SCHEMA } from '../../core/registry/table-schema';
 import { MlserveFunction } from './mlserve-function';
@@ -31,8 +30,8 @@ import { MlserveFunction } from './mlserve-function';
 export interface ScoringApiProps {
   readonly table: ITableV2;
   readonly eventBus: IEventBus;
-  /** Where model versions come from: read by the registration check. */
-  readonly artifactBucket: IBucket;
+  /** Read access to the artifact bucket, for the registration check. */
+  readonly artifactReadPolicy: IManagedPolicy;
   /** Comma-separated allowed model source roots. */
   readonly sourceRoots: string;
   /** The serving tasks' log group (the serving API reads version logs from it). */
@@ -146,18 +145,7 @@ export class ScoringApi extends Construct {
       props.eventBus.grantPutEventsTo(fn);
     }
     // The registration check reads MLmodel from version sources in the artifact bucket.
-    this.registrationCheckFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.artifactBucket.bucketArn] }),
-    );
-    this.registrationCheckFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.artifactBucket.arnForObjects('*')] }),
-    );
-    const bucketId = Stack.of(props.artifactBucket).getLogicalId(props.artifactBucket.node.defaultChild as CfnElement);
-    Validations.of(this.registrationCheckFunction.role as unknown as Construct).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
-      reason:
-        'Model artifacts are objects anywhere in the artifact bucket (sources are checked against the allowed prefixes).',
-    });
+    this.registrationCheckFunction.role?.addManagedPolicy(props.artifactReadPolicy);
     const stack = Stack.of(this);
     this.servingFunction.addToRolePolicy(
       new PolicyStatement({

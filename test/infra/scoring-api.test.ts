@@ -6,9 +6,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { ApplicationLoadBalancer, ListenerAction } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../../infra/constructs/artifact-store';
 import { ModelRegistry } from '../../infra/constructs/model-registry';
 import { ScoringApi } from '../../infra/constructs/scoring-api';
 
@@ -19,11 +19,11 @@ function apiStack(app: App) {
   const alb = new ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: false });
   const listener = alb.addListener('Http', { port: 80, open: false, defaultAction: ListenerAction.fixedResponse(404) });
   const registry = new ModelRegistry(stack, 'Registry');
-  const bucket = new Bucket(stack, 'Artifacts', { encryption: BucketEncryption.S3_MANAGED, enforceSSL: true });
+  const artifacts = new ArtifactStore(stack, 'Artifacts');
   const api = new ScoringApi(stack, 'ScoringApi', {
     table: registry.table,
     eventBus: new EventBus(stack, 'Bus'),
-    artifactBucket: bucket,
+    artifactReadPolicy: artifacts.readPolicy,
     sourceRoots: 's3://bucket/models',
     servingLogGroupName: '/mlserve/model-hosts',
     loadBalancer: alb,

@@ -1,0 +1,107 @@
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { ICluster } from 'aws-cdk-lib/aws-ecs';
+import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { DEPLOY_TRIGGERS } from '../../core/deploy/triggers';
+import { EVENT_SOURCE } from '../../core/events/domain-events';
+import { REGISTRY_TABLE_SCHEMA } from '../../core/registry/table-schema';
+import { MlserveFunction } from './mlserve-function';
+
+export interface DeployTriggersProps {
+  readonly table: ITableV2;
+  readonly eventBus: IEventBus;
+  readonly stateMachine: IStateMachine;
+  readonly cluster: ICluster;
+  /** The registration check, run on every ModelVersionCreated event. */
+  readonly registrationCheck: IFunction;
+  readonly sourceRoots: string;
+  /**
+   * How often every served model is reconciled.
+   * @default Duration.minutes(5)
+   */
+  readonly reconcileEvery?: Duration;
+}
+
+/**
+ * What starts deploy-model executions: EventBridge rules for the registry's serving-relevant
+ * events and for serving tasks that stop on their own, and an EventBridge Scheduler reconcile —
+ * all through the deploy trigger Lambda. Also routes ModelVersionCreated to the registration check.
+ */
+export class DeployTriggers extends Construct {
+  public readonly triggerFunction: MlserveFunction;
+
+  constructor(scope: Construct, id: string, props: DeployTriggersProps) {
+    super(scope, id);
+    this.triggerFunction = new MlserveFunction(this, 'Trigger', {
+      entry: 'lambdas/deploy/trigger.ts',
+      environment: {
+        REGISTRY_TABLE: props.table.tableName,
+        MLSERVE_SOURCE_ROOTS: props.sourceRoots,
+        EVENT_BUS_NAME: props.eventBus.eventBusName,
+        DEPLOY_STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+      },
+      timeoutSeconds: 60,
+    });
+    this.triggerFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:BatchGetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+        ],
+        resources: [
+          props.table.tableArn,
+          ...REGISTRY_TABLE_SCHEMA.indexes.map((index) => `${props.table.tableArn}/index/${index.name}`),
+        ],
+      }),
+    );
+    props.stateMachine.grantStartExecution(this.triggerFunction);
+
+    new Rule(this, 'RegistryEvents', {
+      eventBus: props.eventBus,
+      description: 'Registry changes that change what a model serves',
+      eventPattern: { source: [EVENT_SOURCE], detailType: [...DEPLOY_TRIGGERS] },
+      targets: [new LambdaFunction(this.triggerFunction, { retryAttempts: 4 })],
+    });
+    new Rule(this, 'VersionCreated', {
+      eventBus: props.eventBus,
+      description: 'Check the artifact of every new model version',
+      eventPattern: { source: [EVENT_SOURCE], detailType: ['ModelVersionCreated'] },
+      targets: [new LambdaFunction(props.registrationCheck, { retryAttempts: 4 })],
+    });
+    new Rule(this, 'TaskStopped', {
+      description: 'A serving task that stopped on its own: converge (ECS starts a replacement)',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [props.cluster.clusterArn], lastStatus: ['STOPPED'] },
+      },
+      targets: [new LambdaFunction(this.triggerFunction, { retryAttempts: 4 })],
+    });
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+    });
+    new Schedule(this, 'Reconcile', {
+      description: 'Converge every served model, catching any missed event',
+      schedule: ScheduleExpression.rate(props.reconcileEvery ?? Duration.minutes(5)),
+      target: new LambdaInvoke(this.triggerFunction, {
+        input: ScheduleTargetInput.fromObject({ reconcile: true }),
+        role: schedulerRole,
+      }),
+    });
+    const fnId = Stack.of(this).getLogicalId(this.triggerFunction.node.defaultChild as CfnElement);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+      reason: 'The scheduler may invoke the trigger function and its versions (function ARN with :*), nothing else.',
+    });
+  }
+}

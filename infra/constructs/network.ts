@@ -1,0 +1,78 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  FlowLogDestination,
+  GatewayVpcEndpointAwsService,
+  InterfaceVpcEndpointAwsService,
+  IpAddresses,
+  type IVpc,
+  type SubnetSelection,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/**
+ * `lean`: public subnets only, serving tasks with public IPs, no NAT (lowest idle cost).
+ * `hardened`: tasks in private subnets, egress through one NAT gateway, and VPC endpoints for
+ * the AWS services the tasks use.
+ */
+export type NetworkProfile = 'lean' | 'hardened';
+
+export interface NetworkProps {
+  /** @default 'lean' */
+  readonly profile?: NetworkProfile;
+  /**
+   * An existing VPC to use instead of creating one.
+   * @default - a new VPC across two availability zones
+   */
+  readonly existingVpc?: IVpc;
+}
+
+export class Network extends Construct {
+  public readonly vpc: IVpc;
+  public readonly profile: NetworkProfile;
+  /** Where serving tasks (and the VPC link) go. */
+  public readonly taskSubnets: SubnetSelection;
+  public readonly assignPublicIp: boolean;
+
+  constructor(scope: Construct, id: string, props: NetworkProps = {}) {
+    super(scope, id);
+    this.profile = props.profile ?? 'lean';
+    const hardened = this.profile === 'hardened';
+    this.assignPublicIp = !hardened;
+    this.taskSubnets = { subnetType: hardened ? SubnetType.PRIVATE_WITH_EGRESS : SubnetType.PUBLIC };
+    if (props.existingVpc) {
+      this.vpc = props.existingVpc;
+      return;
+    }
+    const vpc = new Vpc(this, 'Vpc', {
+      ipAddresses: IpAddresses.cidr('10.42.0.0/16'),
+      maxAzs: 2,
+      natGateways: hardened ? 1 : 0,
+      subnetConfiguration: hardened
+        ? [
+            { name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 24 },
+            { name: 'private', subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+          ]
+        : [{ name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 22 }],
+    });
+    vpc.addFlowLog('FlowLog', {
+      destination: FlowLogDestination.toCloudWatchLogs(
+        new LogGroup(this, 'FlowLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+      ),
+    });
+    if (hardened) {
+      vpc.addGatewayEndpoint('S3', { service: GatewayVpcEndpointAwsService.S3 });
+      vpc.addGatewayEndpoint('DynamoDB', { service: GatewayVpcEndpointAwsService.DYNAMODB });
+      for (const [name, service] of [
+        ['Ecr', InterfaceVpcEndpointAwsService.ECR],
+        ['EcrDocker', InterfaceVpcEndpointAwsService.ECR_DOCKER],
+        ['Logs', InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+      ] as const) {
+        vpc.addInterfaceEndpoint(name, { service });
+      }
+    }
+    this.vpc = vpc;
+  }
+}

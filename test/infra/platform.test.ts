@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, type Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEPLOY_TRIGGERS } from '../../core/deploy/triggers';
+import { buildApp } from '../../infra/app';
+
+let outdir: string;
+let registry: Template;
+let platform: Template;
+
+beforeAll(() => {
+  outdir = mkdtempSync(path.join(tmpdir(), 'mlserve-app-'));
+  const app = buildApp(new App({ outdir }));
+  const stack = (id: string) => app.node.findChild(id) as Stack;
+  registry = Template.fromStack(stack('MlserveRegistry'));
+  platform = Template.fromStack(stack('MlservePlatform'));
+}, 180_000);
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('the app', () => {
+  it('keeps artifacts in a retained, versioned, encrypted, private, TLS-only bucket with access logs', () => {
+    registry.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: Match.anyValue(),
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'artifacts/' }),
+      }),
+    });
+    registry.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('puts every API method of the app behind the authorizer', () => {
+    const methods = Object.values(platform.findResources('AWS::ApiGateway::Method')) as {
+      Properties: { AuthorizationType: string };
+    }[];
+    expect(methods.length).toBeGreaterThanOrEqual(5);
+    for (const m of methods) expect(m.Properties.AuthorizationType).toBe('CUSTOM');
+  });
+
+  it('starts deploy-model on the registry events, on unexpected task stops, and on a schedule', () => {
+    platform.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['mlserve.registry'], 'detail-type': [...DEPLOY_TRIGGERS] },
+    });
+    platform.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] }),
+    });
+    platform.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['mlserve.registry'], 'detail-type': ['ModelVersionCreated'] },
+    });
+    platform.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
+  });
+
+  it('runs serving on a Container Insights cluster behind an internal load balancer', () => {
+    platform.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
+    platform.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+  });
+});
