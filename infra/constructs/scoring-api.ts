@@ -59,6 +59,13 @@ export interface ScoringApiProps {
    */
   readonly perTokenRatePerSecond?: number;
   readonly perTokenBurst?: number;
+  /**
+   * Require each request's token to have its API key in the per-token usage plan. Needs one API
+   * key per token (value `mlserve-token-<token_id>`); until the tokens API creates them, turning
+   * this on refuses every request.
+   * @default false - stage throttling applies; per-token limits are not enforced on AWS
+   */
+  readonly enforcePerTokenLimits?: boolean;
 }
 
 /** The JSON body API Gateway answers with when it refuses a request itself. */
@@ -207,7 +214,7 @@ export class ScoringApi extends Construct {
       resource.addResource('{proxy+}').addMethod('ANY', new LambdaIntegration(fn), {
         authorizer: apiAuthorizer,
         authorizationType: AuthorizationType.CUSTOM,
-        apiKeyRequired: true,
+        apiKeyRequired: props.enforcePerTokenLimits ?? false,
       });
     };
     route(api, ['mlflow'], this.registryFunction);
@@ -244,7 +251,7 @@ export class ScoringApi extends Construct {
       {
         authorizer: scoringAuthorizer,
         authorizationType: AuthorizationType.CUSTOM,
-        apiKeyRequired: true,
+        apiKeyRequired: props.enforcePerTokenLimits ?? false,
         requestParameters: { 'method.request.path.name': true, 'method.request.path.proxy': true },
       },
     );
