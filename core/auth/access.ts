@@ -19,6 +19,15 @@ export interface Caller {
   readonly tokenId: string;
 }
 
+/**
+ * Per-token usage keys, where a platform counts requests by an API key (API Gateway usage
+ * plans): made when a token is made, removed when it is revoked.
+ */
+export interface TokenKeys {
+  created(tokenId: string): Promise<void>;
+  revoked(tokenId: string): Promise<void>;
+}
+
 /** What a request needs: a valid token, an admin, or a level on one model. */
 export type Requirement =
   | { readonly kind: 'authenticated' }
@@ -55,12 +64,15 @@ export class AccessControl {
   private readonly now: () => number;
   readonly cacheTtlMs: number;
 
+  private readonly keys?: TokenKeys;
+
   constructor(
     private readonly table: RegistryTable,
-    options: { cacheTtlMs?: number; now?: () => number } = {},
+    options: { cacheTtlMs?: number; now?: () => number; keys?: TokenKeys } = {},
   ) {
     this.cacheTtlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
     this.now = options.now ?? (() => Date.now());
+    this.keys = options.keys;
   }
 
   /** The caller an Authorization header names; 401 (UNAUTHENTICATED) when it names none. */
@@ -173,6 +185,9 @@ export class AccessControl {
       createdAt: now,
       expiresAt: lifetimeSeconds === undefined ? undefined : now + lifetimeSeconds * 1000,
     };
+    // The key first: a token without its key would be refused where keys are required, while a
+    // key without a token is never used (only the authorizer names a request's key).
+    await this.keys?.created(record.tokenId);
     await this.table.putToken(record);
     return { secret, info: tokenInfo(record) };
   }
@@ -194,6 +209,7 @@ export class AccessControl {
       throw notFound(`No token with id ${tokenId}${caller.admin ? '' : ` for principal '${caller.principal}'`}.`);
     await this.table.revokeToken(token.hash, this.now());
     this.callers.delete(token.hash);
+    await this.keys?.revoked(token.tokenId);
   }
 
   /**
@@ -210,6 +226,7 @@ export class AccessControl {
       const hash = hashTokenSecret(secret);
       const existing = await this.table.getToken(hash);
       if (!existing) {
+        await this.keys?.created(tokenIdOf(hash));
         await this.table.putToken({
           hash,
           tokenId: tokenIdOf(hash),

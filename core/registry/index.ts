@@ -1,7 +1,7 @@
 /** Builds the registry from its configuration; the one way every part gets a registry. */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { AccessControl } from '../auth/access';
+import { AccessControl, type TokenKeys } from '../auth/access';
 import type { DomainEvent, EventPublisher } from '../events/domain-events';
 import { SourceArtifactReader } from './artifacts';
 import { RegistryTable } from './dynamo-store';
@@ -41,8 +41,10 @@ export function createAccessControl(config: {
   readonly tableName: string;
   readonly dynamodb?: DynamoDBClientConfig;
   readonly cacheTtlMs?: number;
+  readonly keys?: TokenKeys;
 }): AccessControl {
   return new AccessControl(new RegistryTable(new DynamoDBClient(config.dynamodb ?? {}), config.tableName), {
     cacheTtlMs: config.cacheTtlMs,
+    keys: config.keys,
   });
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
@@ -15,13 +15,14 @@ import {
   RequestAuthorizer,
   ResponseType,
   RestApi,
+  type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import { CfnVpcLink } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IVpc, Port, SecurityGroup, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IApplicationListener, IApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { type IManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IManagedPolicy, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { REGISTRY_TABLE_SCHEMA } from '../../core/registry/table-schema';
@@ -60,10 +61,10 @@ export interface ScoringApiProps {
   readonly perTokenRatePerSecond?: number;
   readonly perTokenBurst?: number;
   /**
-   * Require each request's token to have its API key in the per-token usage plan. Needs one API
-   * key per token (value `mlserve-token-<token_id>`); until the tokens API creates them, turning
-   * this on refuses every request.
-   * @default false - stage throttling applies; per-token limits are not enforced on AWS
+   * Require each request's token to have its API key in the per-token usage plan (the tokens API
+   * and the admin bootstrap make one per token, value `mlserve-token-<token_id>`, and delete it
+   * when the token is revoked). Turn it off only to run without per-token limits.
+   * @default true
    */
   readonly enforcePerTokenLimits?: boolean;
 }
@@ -85,6 +86,13 @@ export class ScoringApi extends Construct {
   public readonly registrationCheckFunction: MlserveFunction;
   public readonly servingFunction: MlserveFunction;
   public readonly accessFunction: MlserveFunction;
+  /** The per-token usage plan; every token's API key is in it. */
+  public readonly usagePlan: UsagePlan;
+  /**
+   * The plan's name, which functions find it by: its id in a function's environment would make
+   * the API's deployment depend on the function it routes to, a cycle.
+   */
+  public readonly usagePlanName: string;
 
   constructor(scope: Construct, id: string, props: ScoringApiProps) {
     super(scope, id);
@@ -214,7 +222,7 @@ export class ScoringApi extends Construct {
       resource.addResource('{proxy+}').addMethod('ANY', new LambdaIntegration(fn), {
         authorizer: apiAuthorizer,
         authorizationType: AuthorizationType.CUSTOM,
-        apiKeyRequired: props.enforcePerTokenLimits ?? false,
+        apiKeyRequired: props.enforcePerTokenLimits ?? true,
       });
     };
     route(api, ['mlflow'], this.registryFunction);
@@ -251,7 +259,7 @@ export class ScoringApi extends Construct {
       {
         authorizer: scoringAuthorizer,
         authorizationType: AuthorizationType.CUSTOM,
-        apiKeyRequired: props.enforcePerTokenLimits ?? false,
+        apiKeyRequired: props.enforcePerTokenLimits ?? true,
         requestParameters: { 'method.request.path.name': true, 'method.request.path.proxy': true },
       },
     );
@@ -282,12 +290,15 @@ export class ScoringApi extends Construct {
     }
 
     // ---- per-token limits: each token's API key (`mlserve-token-<id>`) is in this usage plan
-    this.api.addUsagePlan('PerToken', {
-      name: `${stack.stackName}-per-token`,
+    this.usagePlanName = `${stack.stackName}-per-token`;
+    this.usagePlan = this.api.addUsagePlan('PerToken', {
+      name: this.usagePlanName,
       description: 'Per-token request limits (the authorizer returns the token’s API key).',
       throttle: { rateLimit: props.perTokenRatePerSecond ?? 50, burstLimit: props.perTokenBurst ?? 100 },
       apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
+    this.accessFunction.addEnvironment('USAGE_PLAN_NAME', this.usagePlanName);
+    this.grantTokenKeys(this.accessFunction);
 
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -305,5 +316,32 @@ export class ScoringApi extends Construct {
       id: 'AwsSolutions::AwsSolutions-APIG3',
       reason: 'A WAF web ACL is optional (the deploying stack attaches one when configured).',
     });
+  }
+
+  /**
+   * Lets `fn` make and delete the per-token API keys (UsagePlanKeys): find the plan by name, create
+   * keys, add them to the plan, find keys by name, delete them. A policy of its own, not the
+   * function's default policy, so the function does not wait for the plan (which waits for the
+   * API's deployment). API keys get their ids at run time, hence `/apikeys/*` for deletion.
+   */
+  grantTokenKeys(fn: MlserveFunction): Policy {
+    const stack = Stack.of(this);
+    const base = `arn:${stack.partition}:apigateway:${stack.region}::`;
+    const policy = new Policy(fn, 'TokenKeys', {
+      roles: fn.role ? [fn.role] : [],
+      statements: [
+        new PolicyStatement({ actions: ['apigateway:GET'], resources: [`${base}/usageplans`, `${base}/apikeys`] }),
+        new PolicyStatement({
+          actions: ['apigateway:POST'],
+          resources: [`${base}/apikeys`, `${base}/usageplans/${this.usagePlan.usagePlanId}/keys`],
+        }),
+        new PolicyStatement({ actions: ['apigateway:DELETE'], resources: [`${base}/apikeys/*`] }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:${Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region}::/apikeys/*]`,
+      reason: 'Deletes the API key of a revoked token; key ids are made at run time, so no narrower ARN exists.',
+    });
+    return policy;
   }
 }

@@ -7,6 +7,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { AdminToken } from '../constructs/admin-token';
 import { DeployTriggers } from '../constructs/deploy-triggers';
 import { DeployWorkflow } from '../constructs/deploy-workflow';
 import { Network, type NetworkProfile } from '../constructs/network';
@@ -77,6 +78,7 @@ export class PlatformStack extends Stack {
       registrationCheck: this.api.registrationCheckFunction,
       sourceRoots,
     });
+    new AdminToken(this, 'AdminToken', { table: props.table, api: this.api });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.api.url,
       description: 'mlserve API (MLFLOW_REGISTRY_URI, MLSERVE_URL)',

@@ -1,4 +1,4 @@
-import type { AccessControl } from '../../core/auth/access';
+import type { AccessControl, TokenKeys } from '../../core/auth/access';
 import { EventBridgePublisher } from '../../core/events/eventbridge-publisher';
 import { createAccessControl, createRegistry } from '../../core/registry';
 import type { ModelRegistry } from '../../core/registry/registry';
@@ -16,11 +16,15 @@ export function registryFromEnv(): ModelRegistry {
   });
 }
 
-/** Tokens and permissions as a Lambda sees them (the registry table from its environment). */
-export function accessFromEnv(): AccessControl {
+/**
+ * Tokens and permissions as a Lambda sees them: the registry table from its environment; `keys`
+ * where the Lambda makes and revokes tokens (the tokens API, the admin bootstrap).
+ */
+export function accessFromEnv(keys?: TokenKeys): AccessControl {
   const ttl = process.env.AUTH_CACHE_TTL_SECONDS;
   return createAccessControl({
     tableName: requiredEnv('REGISTRY_TABLE'),
     cacheTtlMs: ttl ? Number(ttl) * 1000 : undefined,
+    keys,
   });
 }

@@ -68,6 +68,18 @@ describe('the app', () => {
     platform.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
   });
 
+  it('makes the first admin token at deploy time, its secret in Secrets Manager, its API key in the usage plan', () => {
+    platform.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const resources = Object.values(platform.findResources('AWS::CloudFormation::CustomResource')) as {
+      DependsOn?: string[];
+    }[];
+    expect(resources).toHaveLength(1);
+    // The token's API key goes into the per-token usage plan, so the plan and the grant come first.
+    const plan = Object.keys(platform.findResources('AWS::ApiGateway::UsagePlan'))[0];
+    expect(resources[0]?.DependsOn).toEqual(expect.arrayContaining([plan, expect.stringContaining('TokenKeys')]));
+    expect(Object.keys(platform.findOutputs('*')).some((k) => k.includes('AdminTokenSecretArn'))).toBe(true);
+  });
+
   it('runs serving on a Container Insights cluster behind an internal load balancer', () => {
     platform.hasResourceProperties('AWS::ECS::Cluster', {
       ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],

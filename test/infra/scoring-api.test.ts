@@ -40,13 +40,33 @@ describe('ScoringApi', () => {
     template = Template.fromStack(apiStack(new App()).stack);
   }, 120_000);
 
-  it('puts every method behind the REQUEST authorizer, API keys coming from the authorizer', () => {
+  it('puts every method behind the REQUEST authorizer, per-token API keys coming from the authorizer', () => {
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as {
       Properties: { HttpMethod: string; AuthorizationType: string; ApiKeyRequired: boolean };
     }[];
     expect(methods.length).toBe(5);
-    for (const m of methods) expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', ApiKeyRequired: false });
+    for (const m of methods) expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', ApiKeyRequired: true });
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+  });
+
+  it('lets the tokens API make, plan and delete the per-token API keys, finding the plan by name', () => {
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'Api-per-token',
+      Throttle: { RateLimit: 50, BurstLimit: 100 },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ USAGE_PLAN_NAME: 'Api-per-token' }) },
+    });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+      Properties: { PolicyName: string; PolicyDocument: { Statement: { Action: string | string[] }[] } };
+    }[];
+    const keys = policies.find((p) => p.Properties.PolicyName.includes('TokenKeys'));
+    expect(keys?.Properties.PolicyDocument.Statement.map((st) => st.Action)).toEqual([
+      'apigateway:GET',
+      'apigateway:POST',
+      'apigateway:DELETE',
+    ]);
   });
 
   it('keys scoring decisions by token and model, API decisions by token', () => {
