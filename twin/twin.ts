@@ -83,7 +83,7 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const DEMO_MODEL = 'iris-demo';
 
 /** The deploy workflow's settings in the twin: local names where AWS has ARNs. */
-function twinDeploySettings(sourceRoots: string, maxPolls: number): DeployModelSettings {
+export function twinDeploySettings(sourceRoots: string, maxPolls: number): DeployModelSettings {
   return {
     tableName: TWIN_TABLE,
     clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/mlserve-local',

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import validateAsl from 'asl-validator';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Port, SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
@@ -11,6 +12,48 @@ import { describe, expect, it } from 'vitest';
 import { buildDeployModelDefinition } from '../../core/deploy/deploy-model-definition';
 import { DeployWorkflow } from '../../infra/constructs/deploy-workflow';
 import { ModelRegistry } from '../../infra/constructs/model-registry';
+import { twinDeploySettings } from '../../twin/twin';
+
+/** The synthesized definition as a document, each CloudFormation reference as `«ref»`. */
+function synthesizedDefinition(template: Template): Record<string, unknown> {
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+    Properties: { DefinitionString: string | { 'Fn::Join': [string, unknown[]] } };
+  }[];
+  const body = machine?.Properties.DefinitionString;
+  const text =
+    typeof body === 'string'
+      ? body
+      : (body?.['Fn::Join'][1] ?? []).map((part) => (typeof part === 'string' ? part : '«ref»')).join('');
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/**
+ * Where two definitions differ, given the twin's settings: every difference must be one of those
+ * settings' values (a name, an ARN, a count), never a state, a transition, a path or a key.
+ */
+function structuralDifferences(twin: unknown, aws: unknown, settings: Set<string>, at = '$'): string[] {
+  const isSetting = (v: unknown) =>
+    settings.has(String(v)) || (typeof v === 'string' && [...settings].some((x) => x.length > 2 && v.includes(x)));
+  if (Array.isArray(twin) && Array.isArray(aws)) {
+    if (twin.length !== aws.length) return twin.every(isSetting) ? [] : [`${at}: lengths differ`];
+    return twin.flatMap((t, i) => structuralDifferences(t, aws[i], settings, `${at}[${i}]`));
+  }
+  if (twin && aws && typeof twin === 'object' && typeof aws === 'object') {
+    const a = Object.keys(twin).sort();
+    const b = Object.keys(aws).sort();
+    if (a.join() !== b.join()) return [`${at}: keys ${a.join()} vs ${b.join()}`];
+    return a.flatMap((k) =>
+      structuralDifferences(
+        (twin as Record<string, unknown>)[k],
+        (aws as Record<string, unknown>)[k],
+        settings,
+        `${at}.${k}`,
+      ),
+    );
+  }
+  if (twin === aws || isSetting(twin)) return [];
+  return [`${at}: ${JSON.stringify(twin)} vs ${JSON.stringify(aws)}`];
+}
 
 /** A stack holding the workflow with the VPC, cluster and listener it is given. */
 function workflowStack(app: App) {
@@ -65,6 +108,31 @@ describe('DeployWorkflow', () => {
       }).States as object,
     );
     for (const state of states) expect(text).toContain(`\\"${state}\\"`);
+  });
+
+  it('synthesizes a definition that passes the ASL validator', () => {
+    const result = validateAsl(synthesizedDefinition(template));
+    expect(result.errorsText(), result.errorsText()).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('is the document the twin executes, differing only in deployment values', () => {
+    const settings = twinDeploySettings('file:///models', 480);
+    const twin = buildDeployModelDefinition(settings);
+    expect(validateAsl(structuredClone(twin)).isValid).toBe(true);
+    const values = new Set([
+      ...Object.values(settings).flatMap((v) =>
+        Array.isArray(v) ? v.map(String) : typeof v === 'object' ? Object.values(v).map(String) : [String(v)],
+      ),
+      // assignPublicIp, as ECS spells it
+      settings.assignPublicIp ? 'ENABLED' : 'DISABLED',
+    ]);
+    const aws = synthesizedDefinition(template);
+    expect(structuralDifferences(twin, aws, values)).toEqual([]);
+    // And the comparison can fail: a renamed state or a changed path is caught.
+    const altered = structuredClone(aws) as { StartAt: string; States: Record<string, unknown> };
+    altered.StartAt = 'Elsewhere';
+    expect(structuralDifferences(twin, altered, values)).not.toEqual([]);
   });
 
   it('traces and logs executions', () => {

@@ -22,7 +22,74 @@ afterAll(() => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+}
+
+/** Every IAM statement a template grants, from policies, managed policies and inline role policies. */
+function statements(template: Template): { resource: string; statement: Statement }[] {
+  const found: { resource: string; statement: Statement }[] = [];
+  const collect = (resource: string, document?: { Statement: Statement[] }) => {
+    for (const statement of document?.Statement ?? []) found.push({ resource, statement });
+  };
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const [id, r] of Object.entries(template.findResources(type)))
+      collect(id, (r as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument);
+  }
+  for (const [id, r] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+    const props = (r as { Properties: { Policies?: { PolicyDocument: { Statement: Statement[] } }[] } }).Properties;
+    for (const policy of props.Policies ?? []) collect(id, policy.PolicyDocument);
+  }
+  return found;
+}
+
+/** Actions AWS only grants on `*`: they name no resource, or none that exists beforehand. */
+const RESOURCELESS_ACTIONS = new Set([
+  'ecr:GetAuthorizationToken',
+  'ecs:RegisterTaskDefinition',
+  'ecs:TagResource',
+  'ecs:DescribeTaskDefinition',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'cloudwatch:PutMetricData',
+  'cloudwatch:GetMetricData',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'elasticloadbalancing:DescribeLoadBalancers',
+]);
+
 describe('the app', () => {
+  it('grants no wildcard action, and `*` resources only for actions AWS scopes no other way', () => {
+    const all = [...statements(registry), ...statements(platform)];
+    expect(all.length).toBeGreaterThan(20);
+    const offending: string[] = [];
+    for (const { resource, statement } of all) {
+      const actions = ([] as string[]).concat(statement.Action);
+      for (const action of actions)
+        if (action === '*' || action.endsWith(':*')) offending.push(`${resource}: ${action}`);
+      const resources = ([] as unknown[]).concat(statement.Resource ?? []);
+      if (statement.Effect === 'Allow' && resources.includes('*')) {
+        for (const action of actions)
+          if (!RESOURCELESS_ACTIONS.has(action)) offending.push(`${resource}: ${action} on *`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
   it('keeps artifacts in a retained, versioned, encrypted, private, TLS-only bucket with access logs', () => {
     registry.hasResource('AWS::S3::Bucket', {
       DeletionPolicy: 'Retain',
