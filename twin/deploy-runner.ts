@@ -86,9 +86,20 @@ export class DeployRunner {
     if (entry.queued) return;
     entry.queued = setTimeout(() => {
       entry.queued = undefined;
-      const reasons = entry.reasons.splice(0);
       const previous = entry.running ?? Promise.resolve();
-      entry.running = previous.then(() => this.execute(modelName, reasons));
+      // The reasons are taken when the execution starts, not when it is queued: everything that
+      // arrived while an earlier one ran joins the next one, so a burst runs at most two.
+      const run = previous.then(async () => {
+        const reasons = entry.reasons.splice(0);
+        if (reasons.length > 0) await this.execute(modelName, reasons);
+      });
+      entry.running = run;
+      // Only the last chained execution clears `running`: an earlier one finishing must not
+      // hide one still waiting behind it (idle() would return too soon).
+      const settle = () => {
+        if (entry.running === run && !entry.queued) entry.running = undefined;
+      };
+      void run.then(settle, settle);
     }, this.options.debounceMs ?? 50);
   }
 
@@ -155,8 +166,6 @@ export class DeployRunner {
       outcome = { modelName, executionName: name, reasons, status: 'FAILED', error: (error as Error).message };
     } finally {
       if (abort) this.aborts.delete(abort);
-      const entry = this.models.get(modelName);
-      if (entry && !entry.queued && entry.reasons.length === 0) entry.running = undefined;
     }
     this.outcomes.push(outcome);
     this.options.onOutcome?.(outcome);

@@ -106,16 +106,17 @@ describe('deploy-model', () => {
     expect(await state()).toBe('READY');
   });
 
-  it('a burst of 10 events for one model collapses into one convergence', async () => {
+  it('a burst of 10 events for one model collapses: at most one running and one catching up', async () => {
     await twin.deployments.idle();
     const before = executions().length;
     await Promise.all(Array.from({ length: 10 }, (_, i) => twin.registry.setAlias(MODEL, `burst${i}`, 2)));
     await twin.bus.drained();
     await twin.deployments.idle();
     const runs = executions().slice(before);
-    expect(runs).toHaveLength(1);
-    expect(runs[0]?.reasons).toHaveLength(10);
-    expect(runs[0]?.status).toBe('SUCCEEDED');
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+    expect(runs.length).toBeLessThanOrEqual(2);
+    expect(runs.flatMap((r) => r.reasons)).toHaveLength(10);
+    for (const run of runs) expect(run.status).toBe('SUCCEEDED');
   });
 
   it('a compute change rolls a new task in before the old one stops, with no failed request', async () => {
@@ -139,7 +140,7 @@ describe('deploy-model', () => {
     expect(await steady).toBe(0);
     const status = await twin.registry.modelServingStatus(MODEL);
     expect(status.config).toMatchObject({ computeSize: 'Medium', tags: { team: 'a' } });
-  });
+  }, 90_000);
 
   it('a task that dies is restarted, and the events say so', async () => {
     const pid = tasks()[0]?.pid as number;
@@ -153,7 +154,7 @@ describe('deploy-model', () => {
     expect(await eventTypes()).toContain('TASK_STOPPED');
     await twin.deployments.idle();
     expect(await state()).toBe('READY');
-  });
+  }, 90_000);
 
   it('a new task that cannot start leaves the old one serving, and FAILED says why', async () => {
     const pid = tasks()[0]?.pid;
@@ -170,7 +171,7 @@ describe('deploy-model', () => {
     const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS, 'application/json', auth);
     expect(res.status).toBe(200);
     expect(await eventTypes()).toContain('MODEL_DEPLOY_FAILED');
-  });
+  }, 90_000);
 
   it('disable: removes the service, rule and target group, and records STOPPED', async () => {
     await twin.deployments.idle();
@@ -180,7 +181,7 @@ describe('deploy-model', () => {
     const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS, 'application/json', auth);
     expect(res.status).toBe(404);
     expect(await eventTypes()).toEqual(expect.arrayContaining(['SERVING_DISABLED', 'MODEL_STOPPED']));
-  });
+  }, 90_000);
 });
 
 describe('a run claim left by an earlier twin', () => {
@@ -218,5 +219,5 @@ describe('a run claim left by an earlier twin', () => {
       await second.close();
       await rm(restartedHome, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
 });
