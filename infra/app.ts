@@ -21,6 +21,7 @@ export function buildApp(app = new App()): App {
     artifactBucket: registry.artifacts.bucket,
     artifactReadPolicy: registry.artifacts.readPolicy,
     networkProfile: profile,
+    alarmEmail: app.node.tryGetContext('mlserve:alarmEmail') as string | undefined,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;

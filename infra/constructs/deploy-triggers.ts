@@ -36,6 +36,8 @@ export interface DeployTriggersProps {
  */
 export class DeployTriggers extends Construct {
   public readonly triggerFunction: MlserveFunction;
+  /** Matches serving tasks that stopped on their own (its match count is the restart rate). */
+  public readonly taskStoppedRule: Rule;
 
   constructor(scope: Construct, id: string, props: DeployTriggersProps) {
     super(scope, id);
@@ -78,7 +80,7 @@ export class DeployTriggers extends Construct {
       eventPattern: { source: [EVENT_SOURCE], detailType: ['ModelVersionCreated'] },
       targets: [new LambdaFunction(props.registrationCheck, { retryAttempts: 4 })],
     });
-    new Rule(this, 'TaskStopped', {
+    this.taskStoppedRule = new Rule(this, 'TaskStopped', {
       description: 'A serving task that stopped on its own: converge (ECS starts a replacement)',
       eventPattern: {
         source: ['aws.ecs'],

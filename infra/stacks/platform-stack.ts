@@ -11,6 +11,7 @@ import { AdminToken } from '../constructs/admin-token';
 import { DeployTriggers } from '../constructs/deploy-triggers';
 import { DeployWorkflow } from '../constructs/deploy-workflow';
 import { Network, type NetworkProfile } from '../constructs/network';
+import { Operations } from '../constructs/operations';
 import { ScoringApi } from '../constructs/scoring-api';
 import { ServingCluster } from '../constructs/serving-cluster';
 
@@ -28,6 +29,11 @@ export interface PlatformStackProps extends StackProps {
    * @default - the artifact bucket's `models/` prefix
    */
   readonly sourceRoots?: string;
+  /**
+   * Email address the alarms go to.
+   * @default - alarms without notifications
+   */
+  readonly alarmEmail?: string;
 }
 
 /** Everything stateless: network, serving cluster, API and Lambdas, deploy workflow and its triggers. */
@@ -70,7 +76,7 @@ export class PlatformStack extends Stack {
       vpc: network.vpc,
       vpcLinkSubnets: network.taskSubnets,
     });
-    new DeployTriggers(this, 'DeployTriggers', {
+    const triggers = new DeployTriggers(this, 'DeployTriggers', {
       table: props.table,
       eventBus,
       stateMachine: this.workflow.stateMachine,
@@ -79,6 +85,12 @@ export class PlatformStack extends Stack {
       sourceRoots,
     });
     new AdminToken(this, 'AdminToken', { table: props.table, api: this.api });
+    const operations = new Operations(this, 'Operations', {
+      api: this.api.api,
+      stateMachine: this.workflow.stateMachine,
+      taskStoppedRule: triggers.taskStoppedRule,
+      alarmEmail: props.alarmEmail,
+    });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.api.url,
       description: 'mlserve API (MLFLOW_REGISTRY_URI, MLSERVE_URL)',
@@ -86,6 +98,10 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'ConsoleUrl', {
       value: `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/statemachines/view/${this.workflow.stateMachine.stateMachineArn}`,
       description: 'The deploy-model state machine in the AWS console',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${operations.dashboard.dashboardName}`,
+      description: 'The operations dashboard',
     });
   }
 }

@@ -147,6 +147,12 @@ describe('the app', () => {
     expect(Object.keys(platform.findOutputs('*')).some((k) => k.includes('AdminTokenSecretArn'))).toBe(true);
   });
 
+  it('has the operations dashboard and its four alarms, and outputs the dashboard URL', () => {
+    platform.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    platform.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    expect(Object.keys(platform.findOutputs('*')).some((k) => k.includes('DashboardUrl'))).toBe(true);
+  });
+
   it('runs serving on a Container Insights cluster behind an internal load balancer', () => {
     platform.hasResourceProperties('AWS::ECS::Cluster', {
       ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
