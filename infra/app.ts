@@ -22,6 +22,7 @@ export function buildApp(app = new App()): App {
     artifactReadPolicy: registry.artifacts.readPolicy,
     networkProfile: profile,
     alarmEmail: app.node.tryGetContext('mlserve:alarmEmail') as string | undefined,
+    interfaceEndpoints: String(app.node.tryGetContext('mlserve:interfaceEndpoints')) === 'true',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;

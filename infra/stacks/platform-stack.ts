@@ -24,6 +24,8 @@ export interface PlatformStackProps extends StackProps {
   readonly artifactReadPolicy: IManagedPolicy;
   /** @default 'lean' */
   readonly networkProfile?: NetworkProfile;
+  /** @default false - see NetworkProps.interfaceEndpoints */
+  readonly interfaceEndpoints?: boolean;
   /**
    * Comma-separated allowed model source roots.
    * @default - the artifact bucket's `models/` prefix
@@ -44,7 +46,10 @@ export class PlatformStack extends Stack {
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const sourceRoots = props.sourceRoots ?? `s3://${props.artifactBucket.bucketName}/models`;
-    const network = new Network(this, 'Network', { profile: props.networkProfile });
+    const network = new Network(this, 'Network', {
+      profile: props.networkProfile,
+      interfaceEndpoints: props.interfaceEndpoints,
+    });
     const serving = new ServingCluster(this, 'Serving', { vpc: network.vpc, subnets: network.taskSubnets });
     const eventBus = new EventBus(this, 'Events', { description: 'mlserve registry domain events' });
     const image = new DockerImageAsset(this, 'ModelHostImage', {
