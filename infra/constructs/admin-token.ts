@@ -1,6 +1,7 @@
-import { type CfnElement, CfnOutput, CustomResource, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, CustomResource, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
@@ -44,7 +45,13 @@ export class AdminToken extends Construct {
     this.secret.grantWrite(fn);
     const keysPolicy = props.api?.grantTokenKeys(fn);
     if (props.api) fn.addEnvironment('USAGE_PLAN_NAME', props.api.usagePlanName);
-    const provider = new Provider(this, 'Provider', { onEventHandler: fn });
+    const provider = new Provider(this, 'Provider', {
+      onEventHandler: fn,
+      logGroup: new LogGroup(this, 'ProviderLogs', {
+        retention: RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    });
     Validations.of(provider).acknowledge({
       id: 'AwsSolutions::AwsSolutions-L1',
       reason: "The custom resource provider framework's own function; its runtime is set by CDK.",

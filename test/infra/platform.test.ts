@@ -147,6 +147,19 @@ describe('the app', () => {
     expect(Object.keys(platform.findOutputs('*')).some((k) => k.includes('AdminTokenSecretArn'))).toBe(true);
   });
 
+  it('keeps every log group for a set time, and gives every function its own', () => {
+    const groups = Object.values(platform.findResources('AWS::Logs::LogGroup')) as {
+      Properties: { RetentionInDays?: number };
+    }[];
+    expect(groups.length).toBeGreaterThan(5);
+    for (const g of groups) expect(g.Properties.RetentionInDays).toBeGreaterThan(0);
+    const functions = Object.values(platform.findResources('AWS::Lambda::Function')) as {
+      Properties: { LoggingConfig?: { LogGroup?: unknown } };
+    }[];
+    expect(functions.length).toBeGreaterThanOrEqual(8);
+    for (const f of functions) expect(f.Properties.LoggingConfig?.LogGroup).toBeDefined();
+  });
+
   it('has the operations dashboard and its four alarms, and outputs the dashboard URL', () => {
     platform.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     platform.resourceCountIs('AWS::CloudWatch::Alarm', 4);

@@ -9,6 +9,9 @@ import { buildApp } from '../../infra/app';
 import { RegistryStack } from '../../infra/stacks/registry-stack';
 import { REPO_ROOT } from '../helpers/paths';
 
+/** The artifact bucket and its access-log bucket, as deployed: these ids must never change. */
+const PINNED_BUCKETS = ['ArtifactsAccessLogs4D97777C', 'ArtifactsBucket88671897'];
+
 describe('registry stack', () => {
   const app = new App();
   const stack = new RegistryStack(app, 'Registry');
@@ -16,6 +19,12 @@ describe('registry stack', () => {
 
   it('keeps the registry table under a pinned logical id (renaming it would replace the table)', () => {
     expect(Object.keys(template.findResources('AWS::DynamoDB::GlobalTable'))).toEqual(['ModelRegistryTable184BA7E1']);
+  });
+
+  it('keeps the artifact buckets under pinned logical ids (renaming them would replace the buckets)', () => {
+    expect(Object.keys(template.findResources('AWS::S3::Bucket')).sort()).toEqual(PINNED_BUCKETS);
+    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket')))
+      expect(bucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
   it('retains the table, with deletion protection, point-in-time recovery and encryption', () => {
