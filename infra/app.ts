@@ -1,6 +1,6 @@
 /** The CDK app: creates the stacks and applies cdk-nag's AWS Solutions checks. Nothing else. */
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { NetworkProfile } from './constructs/network';
 import { PlatformStack } from './stacks/platform-stack';
 import { RegistryStack } from './stacks/registry-stack';
@@ -24,7 +24,7 @@ export function buildApp(app = new App()): App {
     alarmEmail: app.node.tryGetContext('mlserve:alarmEmail') as string | undefined,
     interfaceEndpoints: String(app.node.tryGetContext('mlserve:interfaceEndpoints')) === 'true',
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return app;
 }
 

@@ -4,9 +4,10 @@ import type { ICluster } from 'aws-cdk-lib/aws-ecs';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEPLOY_TRIGGERS } from '../../core/deploy/triggers';
@@ -38,6 +39,11 @@ export class DeployTriggers extends Construct {
   public readonly triggerFunction: MlserveFunction;
   /** Matches serving tasks that stopped on their own (its match count is the restart rate). */
   public readonly taskStoppedRule: Rule;
+  /**
+   * Events that could not be handled: deliveries EventBridge gave up on, and invocations of the
+   * trigger and registration-check functions that failed after Lambda's retries. Kept 14 days.
+   */
+  public readonly deadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: DeployTriggersProps) {
     super(scope, id);
@@ -68,17 +74,35 @@ export class DeployTriggers extends Construct {
     );
     props.stateMachine.grantStartExecution(this.triggerFunction);
 
+    this.deadLetters = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const id of ['AwsSolutions::AwsSolutions-SQS3', 'Serverless::Serverless-SQSRedrivePolicy']) {
+      Validations.of(this.deadLetters).acknowledge({
+        id,
+        reason: 'This queue is itself the dead-letter queue of the rules and functions (EventBridge and Lambda).',
+      });
+    }
+    for (const fn of [this.triggerFunction, props.registrationCheck]) {
+      const cfn = fn.node.defaultChild as CfnFunction;
+      cfn.deadLetterConfig = { targetArn: this.deadLetters.queueArn };
+      this.deadLetters.grantSendMessages(fn);
+    }
+    const target = (fn: IFunction) => new LambdaFunction(fn, { retryAttempts: 4, deadLetterQueue: this.deadLetters });
+
     new Rule(this, 'RegistryEvents', {
       eventBus: props.eventBus,
       description: 'Registry changes that change what a model serves',
       eventPattern: { source: [EVENT_SOURCE], detailType: [...DEPLOY_TRIGGERS] },
-      targets: [new LambdaFunction(this.triggerFunction, { retryAttempts: 4 })],
+      targets: [target(this.triggerFunction)],
     });
     new Rule(this, 'VersionCreated', {
       eventBus: props.eventBus,
       description: 'Check the artifact of every new model version',
       eventPattern: { source: [EVENT_SOURCE], detailType: ['ModelVersionCreated'] },
-      targets: [new LambdaFunction(props.registrationCheck, { retryAttempts: 4 })],
+      targets: [target(props.registrationCheck)],
     });
     this.taskStoppedRule = new Rule(this, 'TaskStopped', {
       description: 'A serving task that stopped on its own: converge (ECS starts a replacement)',
@@ -87,7 +111,7 @@ export class DeployTriggers extends Construct {
         detailType: ['ECS Task State Change'],
         detail: { clusterArn: [props.cluster.clusterArn], lastStatus: ['STOPPED'] },
       },
-      targets: [new LambdaFunction(this.triggerFunction, { retryAttempts: 4 })],
+      targets: [target(this.triggerFunction)],
     });
     const schedulerRole = new Role(this, 'SchedulerRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
@@ -98,6 +122,7 @@ export class DeployTriggers extends Construct {
       target: new LambdaInvoke(this.triggerFunction, {
         input: ScheduleTargetInput.fromObject({ reconcile: true }),
         role: schedulerRole,
+        deadLetterQueue: this.deadLetters,
       }),
     });
     const fnId = Stack.of(this).getLogicalId(this.triggerFunction.node.defaultChild as CfnElement);

@@ -26,6 +26,12 @@ export interface MlserveFunctionProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Only ever invoked synchronously (API Gateway, a custom resource provider), so a dead-letter
+   * queue would never receive anything.
+   * @default false
+   */
+  readonly invokedSynchronously?: boolean;
 }
 
 /**
@@ -67,6 +73,17 @@ export class MlserveFunction extends NodejsFunction {
       id: 'AwsSolutions::AwsSolutions-L1',
       reason: 'mlserve targets Node 22 (nodejs22.x) for its Lambdas and its serving image alike.',
     });
+    Validations.of(this).acknowledge({
+      id: 'Serverless::Serverless-LambdaLatestVersion',
+      reason: 'mlserve targets Node 22 (nodejs22.x) for its Lambdas and its serving image alike.',
+    });
+    if (props.invokedSynchronously) {
+      Validations.of(this).acknowledge({
+        id: 'Serverless::Serverless-LambdaDLQ',
+        reason:
+          'Invoked synchronously (API Gateway, CloudFormation): the caller gets the error; a dead-letter queue only applies to asynchronous invocations.',
+      });
+    }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing (PutTraceSegments, PutTelemetryRecords) and CloudWatch GetMetricData take no resource.',

@@ -109,12 +109,14 @@ export class ScoringApi extends Construct {
     };
 
     this.authorizerFunction = new MlserveFunction(this, 'Authorizer', {
+      invokedSynchronously: true,
       entry: 'lambdas/authorizer/handler.ts',
       environment: common,
       memoryMiB: 256,
       timeoutSeconds: 10,
     });
     this.registryFunction = new MlserveFunction(this, 'Registry', {
+      invokedSynchronously: true,
       entry: 'lambdas/registry/handler.ts',
       environment: withRegistry,
     });
@@ -124,10 +126,12 @@ export class ScoringApi extends Construct {
       timeoutSeconds: 60,
     });
     this.servingFunction = new MlserveFunction(this, 'Serving', {
+      invokedSynchronously: true,
       entry: 'lambdas/serving/handler.ts',
       environment: { ...withRegistry, SERVING_LOG_GROUP: props.servingLogGroupName, METRICS_NAMESPACE: 'mlserve' },
     });
     this.accessFunction = new MlserveFunction(this, 'Access', {
+      invokedSynchronously: true,
       entry: 'lambdas/access/handler.ts',
       environment: withRegistry,
     });

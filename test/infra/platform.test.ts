@@ -160,6 +160,24 @@ describe('the app', () => {
     for (const f of functions) expect(f.Properties.LoggingConfig?.LogGroup).toBeDefined();
   });
 
+  it('keeps what the deploy triggers cannot handle in a dead-letter queue', () => {
+    const [queue] = Object.keys(platform.findResources('AWS::SQS::Queue'));
+    const dlq = { 'Fn::GetAtt': [queue, 'Arn'] };
+    const rules = Object.values(platform.findResources('AWS::Events::Rule')) as {
+      Properties: { Targets: { DeadLetterConfig?: unknown }[] };
+    }[];
+    expect(rules.length).toBe(3);
+    for (const rule of rules)
+      for (const target of rule.Properties.Targets) expect(target.DeadLetterConfig).toEqual({ Arn: dlq });
+    platform.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({ DeadLetterConfig: { Arn: dlq } }),
+    });
+    const withDlq = Object.values(platform.findResources('AWS::Lambda::Function')).filter(
+      (f) => (f as { Properties: { DeadLetterConfig?: unknown } }).Properties.DeadLetterConfig,
+    );
+    expect(withDlq).toHaveLength(2);
+  });
+
   it('has the operations dashboard and its four alarms, and outputs the dashboard URL', () => {
     platform.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     platform.resourceCountIs('AWS::CloudWatch::Alarm', 4);

@@ -54,13 +54,16 @@ describe('registry stack', () => {
     });
   });
 
-  it("passes cdk-nag's AWS Solutions checks", () => {
+  it("passes cdk-nag's AWS Solutions and Serverless checks", () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'mlserve-nag-'));
     try {
       expect(() => buildApp(new App({ outdir })).synth()).not.toThrow();
       const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
-        pluginReports: { conclusion: string }[];
+        pluginReports: { pluginName: string; conclusion: string }[];
       };
+      expect(report.pluginReports.map((r) => r.pluginName)).toEqual(
+        expect.arrayContaining(['AwsSolutions', 'Serverless']),
+      );
       expect(report.pluginReports.every((r) => r.conclusion === 'success')).toBe(true);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
