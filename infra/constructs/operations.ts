@@ -88,13 +88,12 @@ export class Operations extends Construct {
       period: Duration.minutes(15),
       label: 'tasks stopped on their own',
     });
-    const perModel = (metric: string, stat: string, label: string): IMetric =>
+    // One line per model version, each labelled by its dimensions.
+    const perModel = (metric: string, stat: string): IMetric =>
       new MathExpression({
         expression: `SEARCH('{${namespace},Model,Version} MetricName="${metric}"', '${stat}', 300)`,
         usingMetrics: {},
         period: FIVE_MINUTES,
-        label,
-        searchRegion: stack.region,
       });
 
     this.alarms = {
@@ -183,15 +182,15 @@ export class Operations extends Construct {
       new GraphWidget({ title: '5xx rate (%)', left: [errorRate], width: 8 }),
     );
     this.dashboard.addWidgets(
-      new GraphWidget({ title: 'Requests per model version', left: [perModel('Requests', 'Sum', '')], width: 8 }),
+      new GraphWidget({ title: 'Requests per model version', left: [perModel('Requests', 'Sum')], width: 8 }),
       new GraphWidget({
         title: 'Server errors per model version',
-        left: [perModel('ServerErrors', 'Sum', '')],
+        left: [perModel('ServerErrors', 'Sum')],
         width: 8,
       }),
       new GraphWidget({
         title: 'p99 latency per model version (ms)',
-        left: [perModel('Latency', 'p99', '')],
+        left: [perModel('Latency', 'p99')],
         width: 8,
       }),
     );

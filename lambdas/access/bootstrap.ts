@@ -1,15 +1,14 @@
 /** Lambda entry: the admin-token custom resource (see bootstrap-app.ts). */
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { optionalEnv, requiredEnv } from '../shared/config';
+import { requiredEnv } from '../shared/config';
 import { accessFromEnv } from '../shared/registry-from-env';
 import { createBootstrap } from './bootstrap-app';
-import { UsagePlanKeys } from './usage-plan-keys';
+import { tokenKeysFromEnv } from './usage-plan-keys';
 
 const secrets = new SecretsManagerClient({});
 const secretId = requiredEnv('ADMIN_TOKEN_SECRET_ARN');
-const plan = optionalEnv('USAGE_PLAN_NAME');
 
-export const handler = createBootstrap(accessFromEnv(plan ? new UsagePlanKeys(plan) : undefined), {
+export const handler = createBootstrap(accessFromEnv(tokenKeysFromEnv()), {
   put: async (secret) =>
     void (await secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: secret }))),
 });

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import type { TokenKeys } from '../../core/auth/access';
 import { usageKeyOf } from '../authorizer/app';
+import { optionalEnv } from '../shared/config';
 
 export class UsagePlanKeys implements TokenKeys {
   private planId?: Promise<string>;
@@ -54,4 +55,10 @@ export class UsagePlanKeys implements TokenKeys {
     }
     throw new Error(`No API Gateway usage plan named ${this.usagePlanName}`);
   }
+}
+
+/** The keys of the usage plan USAGE_PLAN_NAME names; none where it is unset (no per-token limits). */
+export function tokenKeysFromEnv(): TokenKeys | undefined {
+  const plan = optionalEnv('USAGE_PLAN_NAME');
+  return plan ? new UsagePlanKeys(plan) : undefined;
 }

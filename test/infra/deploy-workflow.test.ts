@@ -1,18 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import validateAsl from 'asl-validator';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Port, SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Cluster } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationLoadBalancer, ListenerAction } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildDeployModelDefinition } from '../../core/deploy/deploy-model-definition';
 import { DeployWorkflow } from '../../infra/constructs/deploy-workflow';
 import { ModelRegistry } from '../../infra/constructs/model-registry';
 import { twinDeploySettings } from '../../twin/twin';
+import { nagFindings } from '../helpers/nag';
 
 /** The synthesized definition as a document, each CloudFormation reference as `«ref»`. */
 function synthesizedDefinition(template: Template): Record<string, unknown> {
@@ -156,40 +153,9 @@ describe('DeployWorkflow', () => {
   });
 
   it("passes cdk-nag's AWS Solutions checks (suppressions carry reasons)", () => {
-    const outdir = mkdtempSync(path.join(tmpdir(), 'mlserve-nag-'));
-    try {
-      const app = new App({ outdir });
-      const built = workflowStack(app);
-      Validations.of(built.stack).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-VPC7',
-        reason: 'Test VPC: flow logs belong to the network construct.',
-      });
-      Validations.of(built.stack).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-ELB2',
-        reason: 'Test load balancer: access logs belong to the serving construct.',
-      });
-      Validations.of(built.stack).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-EC23',
-        reason: 'Test security groups.',
-      });
-      Validations.of(built.stack).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-ECS4',
-        reason: 'Test cluster: Container Insights belongs to the serving construct.',
-      });
-      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-      app.synth();
-      const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
-        pluginReports: {
-          conclusion: string;
-          violations?: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
-        }[];
-      };
-      const workflowViolations = report.pluginReports
-        .flatMap((r) => r.violations ?? [])
-        .filter((v) => v.violatingConstructs.some((c) => c.constructPath.includes('/DeployModel/')));
-      expect(workflowViolations).toEqual([]);
-    } finally {
-      rmSync(outdir, { recursive: true, force: true });
-    }
+    const findings = nagFindings((app) => {
+      workflowStack(app);
+    }, '/DeployModel/');
+    expect(findings).toEqual([]);
   });
 });
