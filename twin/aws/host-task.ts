@@ -75,7 +75,8 @@ export class HostTask {
   async healthy(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) return false;
+      // Gone (exited, or killed by a signal, when exitCode stays null) or being stopped: never healthy.
+      if (this.stopping || !this.child || this.child.exitCode !== null || this.child.signalCode !== null) return false;
       const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
       if (res?.status === 200) return true;
       await new Promise((r) => setTimeout(r, 200));

@@ -95,8 +95,11 @@ export class LocalEcs {
 
   async close(): Promise<void> {
     this.closed = true;
+    const stopAll = () => Promise.all([...this.services.values()].flatMap((s) => s.tasks.map((t) => t.stop())));
+    // Stopping first ends a rollout that is waiting for its new task to turn healthy.
+    await stopAll();
     await this.settled();
-    await Promise.all([...this.services.values()].flatMap((s) => s.tasks.map((t) => t.stop())));
+    await stopAll();
   }
 
   // ---- the ECS API calls the deploy workflow makes
