@@ -1,4 +1,7 @@
 /** `npm start`: runs the local twin until interrupted. */
+import { existsSync } from 'node:fs';
+import { type OnlineStores, parseOnlineStores } from '../core/features/online-stores';
+import { LOCAL_MYSQL_CLUSTER_ARN, LOCAL_MYSQL_SECRET_ARN } from './local-online-stores';
 import { startTwin } from './twin';
 
 const home = process.env.MLSERVE_HOME || './.mlserve';
@@ -8,22 +11,37 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+let onlineStores: OnlineStores;
+try {
+  onlineStores = parseOnlineStores(process.env.MLSERVE_ONLINE_STORES);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
+/** MariaDB for Aurora MySQL lookups: on where it is installed, unless MLSERVE_LOCAL_MYSQL=false. */
+const localMysql =
+  process.env.MLSERVE_LOCAL_MYSQL === 'true' ||
+  (process.env.MLSERVE_LOCAL_MYSQL !== 'false' && existsSync('/usr/sbin/mariadbd'));
+
 /** What the printed curl authenticates with: the token just made, or the variable holding it. */
 function tokenForCurl(): string {
   if (twin.generatedAdminToken) return twin.generatedAdminToken;
   return process.env.MLSERVE_ADMIN_TOKEN ? '$MLSERVE_ADMIN_TOKEN' : '$MLSERVE_TOKEN';
 }
 
-let announced = false;
+const announced = new Set<string>();
 const twin = await startTwin({
   home,
   port,
   sourceRoots: process.env.MLSERVE_SOURCE_ROOTS || undefined,
   demo: process.env.MLSERVE_DEMO !== 'false',
   adminToken: process.env.MLSERVE_ADMIN_TOKEN || undefined,
+  onlineStores,
+  localMysql,
   onDeployOutcome: (outcome) => {
-    if (outcome.status === 'SUCCEEDED' && outcome.modelName === twin?.demo?.model && !announced) {
-      announced = true;
+    const demos = [twin?.demo?.model, twin?.demo?.features?.model];
+    if (outcome.status === 'SUCCEEDED' && demos.includes(outcome.modelName) && !announced.has(outcome.modelName)) {
+      announced.add(outcome.modelName);
       process.stdout.write(`demo model '${outcome.modelName}' converged; try the curl above\n`);
     }
   },
@@ -37,6 +55,13 @@ process.stdout.write(
     `  data:           ${twin.home}`,
     `  artifacts:      ${twin.artifactDir} (allowed model sources: ${process.env.MLSERVE_SOURCE_ROOTS || `file://${twin.artifactDir}`})`,
     `  MLflow client:  export MLFLOW_REGISTRY_URI=${twin.url}`,
+    `  online stores:  ${Object.keys(twin.onlineStores.config.stores).join(', ') || 'none (set MLSERVE_ONLINE_STORES)'}`,
+    ...(twin.onlineStores.mysql
+      ? [
+          `  local MySQL:    127.0.0.1:${twin.onlineStores.mysql.port} (user ${twin.onlineStores.mysql.user}, password ${twin.onlineStores.mysql.password}),`,
+          `                  as Aurora cluster ${LOCAL_MYSQL_CLUSTER_ARN} with secret ${LOCAL_MYSQL_SECRET_ARN}`,
+        ]
+      : []),
     ...(twin.generatedAdminToken
       ? [
           '',
@@ -49,6 +74,14 @@ process.stdout.write(
           `  demo model:     ${twin.demo.model} (serving starts in a few seconds)`,
           '',
           twin.demo.curl.replace('curl -s', `curl -s -u token:${tokenForCurl()}`),
+          ...(twin.demo.features
+            ? [
+                '',
+                `  feature-lookup demo: ${twin.demo.features.model} (requests carry flower_id; sepals from DynamoDB, petals from MySQL)`,
+                '',
+                twin.demo.features.curl.replace('curl -s', `curl -s -u token:${tokenForCurl()}`),
+              ]
+            : []),
         ]
       : []),
     '',

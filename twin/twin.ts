@@ -14,6 +14,7 @@ import { buildDeployModelDefinition, type DeployModelSettings } from '../core/de
 import { DEPLOY_TRIGGERS } from '../core/deploy/triggers';
 import type { DomainEvent } from '../core/events/domain-events';
 import { InProcessBus } from '../core/events/in-process-bus';
+import type { OnlineStores } from '../core/features/online-stores';
 import { createAccessControl, createRegistry } from '../core/registry';
 import type { ModelRegistry } from '../core/registry/registry';
 import { MlflowError } from '../core/shared/errors';
@@ -27,9 +28,17 @@ import { logger } from '../lambdas/shared/logger';
 import { HostTask } from './aws/host-task';
 import { type EcsState, LocalEcs } from './aws/local-ecs';
 import { type LoadBalancerState, LocalLoadBalancer } from './aws/local-load-balancer';
+import {
+  FEATURE_DEMO_MODEL,
+  FEATURE_DEMO_STORES,
+  featureDemoCurl,
+  registerFeatureDemo,
+  seedFeatureDemo,
+} from './demo-features';
 import { DeployRunner, type ExecutionOutcome } from './deploy-runner';
 import { type Gateway, startGateway } from './gateway';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from './local-dynamodb';
+import { type LocalOnlineStores, startLocalOnlineStores } from './local-online-stores';
 import { modelProxy } from './model-proxy';
 import { modelLogFile, TwinObservability } from './observability';
 
@@ -59,6 +68,13 @@ export interface TwinOptions {
   /** How often every served model is reconciled, in ms (0: only at start). */
   readonly reconcileMs?: number;
   readonly onDeployOutcome?: (outcome: ExecutionOutcome) => void;
+  /** The online stores feature lookups may read (MLSERVE_ONLINE_STORES). */
+  readonly onlineStores?: OnlineStores;
+  /**
+   * Run a local MariaDB server behind a local RDS Data API endpoint (the cluster
+   * LOCAL_MYSQL_CLUSTER_ARN), for Aurora MySQL lookups; with `demo`, also the feature-lookup demo.
+   */
+  readonly localMysql?: boolean;
 }
 
 export interface Twin {
@@ -71,10 +87,16 @@ export interface Twin {
   readonly ecs: LocalEcs;
   readonly deployments: DeployRunner;
   readonly access: AccessControl;
+  readonly onlineStores: LocalOnlineStores;
   /** The admin token generated on this start (the first on an empty home); shown once. */
   readonly generatedAdminToken?: string;
   /** The demo model's name and a ready-to-paste curl, when the twin registered it. */
-  readonly demo?: { readonly model: string; readonly curl: string };
+  readonly demo?: {
+    readonly model: string;
+    readonly curl: string;
+    /** The feature-lookup demo, when the local MySQL server runs. */
+    readonly features?: { readonly model: string; readonly curl: string };
+  };
   close(): Promise<void>;
 }
 
@@ -120,8 +142,15 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const dynamo = await startLocalDynamo({ path: options.inMemory ? undefined : dbPath });
   let gateway: Gateway | undefined;
   let ecs: LocalEcs | undefined;
+  let stores: LocalOnlineStores | undefined;
   try {
     await ensureRegistryTable(dynamo.clientConfig, TWIN_TABLE);
+    stores = await startLocalOnlineStores({
+      config: options.onlineStores,
+      mysql: options.localMysql ? { dataDir: options.inMemory ? undefined : path.join(home, 'mysql') } : false,
+      extra: options.localMysql && options.demo ? FEATURE_DEMO_STORES : undefined,
+    });
+    const onlineStores = stores;
     const bus = new InProcessBus({
       onHandlerError: (error, event) =>
         logger.error('event handler failed', { error: error as Error, eventType: event.type }),
@@ -176,6 +205,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
             AWS_SECRET_ACCESS_KEY: 'local',
             AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
             POWERTOOLS_LOG_LEVEL: 'INFO',
+            ...onlineStores.taskEnvironment(),
             ...options.taskEnvironment?.(),
           },
           onUnexpectedExit: (t, reason) => localEcs.taskExited(serviceName, t, reason),
@@ -270,7 +300,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         : undefined;
     reconcileTimer?.unref();
 
-    const demo = options.demo ? await registerDemo(registry, artifactDir, started.url) : undefined;
+    const demo = options.demo ? await registerDemo(registry, artifactDir, started.url, dynamo, stores) : undefined;
 
     return {
       url: started.url,
@@ -282,6 +312,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       ecs: localEcs,
       deployments: runner,
       access,
+      onlineStores,
       generatedAdminToken: bootstrap.secret,
       demo,
       close: async () => {
@@ -291,12 +322,14 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         await runner.close();
         await localEcs.close();
         await saving;
+        await onlineStores.close();
         await dynamo.close();
       },
     };
   } catch (error) {
     await gateway?.close();
     await ecs?.close();
+    await stores?.close();
     await dynamo.close();
     throw error;
   }
@@ -305,19 +338,32 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
 /**
  * On an empty registry: registers the demo iris model (an ONNX model the repository ships, so
  * it needs nothing beyond `npm ci`), moves it to Production, enables serving, and returns a
- * curl that scores it.
+ * curl that scores it. With the local MySQL server, also the feature-lookup demo.
  */
-async function registerDemo(registry: ModelRegistry, artifactDir: string, url: string) {
+async function registerDemo(
+  registry: ModelRegistry,
+  artifactDir: string,
+  url: string,
+  dynamo: LocalDynamo,
+  stores: LocalOnlineStores,
+) {
   const curl = `curl -s -X POST ${url}/model/${DEMO_MODEL}/Production/invocations -H 'Content-Type: application/json' -d '{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'`;
-  if ((await registry.searchRegisteredModels({ maxResults: 1 })).items.length > 0) {
-    const known = await registry.getRegisteredModel(DEMO_MODEL).then(
+  const exists = (name: string) =>
+    registry.getRegisteredModel(name).then(
       () => true,
       () => false,
     );
-    return known ? { model: DEMO_MODEL, curl } : undefined;
+  if ((await registry.searchRegisteredModels({ maxResults: 1 })).items.length > 0) {
+    if (!(await exists(DEMO_MODEL))) return undefined;
+    const features =
+      stores.mysql && (await exists(FEATURE_DEMO_MODEL))
+        ? { model: FEATURE_DEMO_MODEL, curl: featureDemoCurl(url) }
+        : undefined;
+    return { model: DEMO_MODEL, curl, features };
   }
+  const demoDir = path.join(REPO_ROOT, 'twin/demo/iris-onnx');
   const dir = path.join(artifactDir, DEMO_MODEL, '1');
-  await cp(path.join(REPO_ROOT, 'twin/demo/iris-onnx'), dir, { recursive: true });
+  await cp(demoDir, dir, { recursive: true });
   await registry.createRegisteredModel({
     name: DEMO_MODEL,
     creator: 'admin',
@@ -330,5 +376,10 @@ async function registerDemo(registry: ModelRegistry, artifactDir: string, url: s
   }
   await registry.transitionModelVersionStage(DEMO_MODEL, version.version, 'Production', false);
   await registry.enableServing(DEMO_MODEL);
-  return { model: DEMO_MODEL, curl };
+  let features: { model: string; curl: string } | undefined;
+  if (stores.mysql) {
+    await seedFeatureDemo(dynamo.clientConfig, stores.mysql);
+    features = await registerFeatureDemo(registry, demoDir, artifactDir, url);
+  }
+  return { model: DEMO_MODEL, curl, features };
 }

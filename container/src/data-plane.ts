@@ -4,9 +4,10 @@
  * what it returns.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type FeatureLookups, StoreUnavailableError } from './features/feature-lookups';
 import type { ModelHost } from './host';
-import { PredictionError, RuntimeUnavailableError } from './runtimes/runtime';
-import type { Json } from './scoring/input';
+import { type Prediction, PredictionError, RuntimeUnavailableError } from './runtimes/runtime';
+import type { Json, ScoringRequest } from './scoring/input';
 import { parseScoringRequest, ScoringError } from './scoring/parse';
 import { answerProtocol, responseBody } from './scoring/respond';
 
@@ -61,7 +62,7 @@ export class DataPlane {
           this.options.timeoutMs,
         );
       });
-      const prediction = await Promise.race([served.submit(request), timeout]);
+      const prediction = await Promise.race([this.score(served, request), timeout]);
       const protocol = answerProtocol(request.protocol, this.host.mlflowVersionOf(served.version));
       return { status: 200, body: responseBody(protocol, prediction.predictions) };
     } catch (error) {
@@ -69,6 +70,24 @@ export class DataPlane {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Looks up the version's features (when it has any), then asks its runtime. */
+  private async score(served: ReturnType<ModelHost['resolve']>, request: ScoringRequest): Promise<Prediction> {
+    if (!served.features) return served.submit(request);
+    const started = performance.now();
+    let enriched: Awaited<ReturnType<FeatureLookups['enrich']>>;
+    try {
+      enriched = await served.features.enrich(request.input);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) {
+        served.metrics.recordLookup(performance.now() - started, 'failed');
+        this.options.logger.warn('feature lookup failed', { version: served.version, store: error.storeName, error });
+      }
+      throw error;
+    }
+    served.metrics.recordLookup(performance.now() - started, enriched.stats);
+    return served.submit({ ...request, input: enriched.input });
   }
 
   private fail(error: unknown, version?: number): Answer {

@@ -5,10 +5,12 @@
  * (version, stage, @alias) against what the registry says now, and reports each version's
  * serving state and events back to the registry.
  */
+import path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { canonicalStage, localArtifactDir, type ModelRegistry, type SourcePolicy } from '../../core/registry';
 import type { ModelVersion, RegisteredModel, ServingEventType } from '../../core/registry/model';
+import { prepareFeatureLookups, readFeatureSpec, StoreClients } from './features/load';
 import { OnnxRuntime } from './runtimes/onnx-runtime';
 import { PyfuncRuntime } from './runtimes/pyfunc-worker';
 import { pythonFor } from './runtimes/python-env';
@@ -52,6 +54,7 @@ export class ModelHost {
   private readonly loadQueue: (() => void)[] = [];
   private stopped = false;
   private lastReport?: { key: string; at: number };
+  private readonly storeClients = new StoreClients();
 
   constructor(private readonly deps: HostDeps) {}
 
@@ -158,7 +161,18 @@ export class ModelHost {
         `${encodeURIComponent(this.modelName)}/${version.version}`,
         this.deps.s3,
       );
-      const spec: LoadSpec = { modelName: this.modelName, version: version.version, modelDir, artifact };
+      const featureSpec = await readFeatureSpec(modelDir, artifact);
+      const features = featureSpec
+        ? prepareFeatureLookups(
+            featureSpec,
+            this.deps.settings.onlineStores,
+            this.storeClients,
+            this.deps.settings.featureTimeoutMs,
+          )
+        : undefined;
+      // A Databricks feature store model serves its raw model.
+      const servedDir = artifact.rawModelPath ? path.join(modelDir, artifact.rawModelPath) : modelDir;
+      const spec: LoadSpec = { modelName: this.modelName, version: version.version, modelDir: servedDir, artifact };
       const runtime = await this.createRuntime(spec, served);
       await runtime.load();
       if (this.stopped || this.served.get(version.version) !== served) {
@@ -166,6 +180,7 @@ export class ModelHost {
         return;
       }
       served.runtime = runtime;
+      served.features = features;
       served.flavor = runtime.flavor;
       served.loadedAt = Date.now();
       served.failures = 0;
@@ -390,6 +405,7 @@ export class ModelHost {
     const all = [...this.served.values()];
     this.served.clear();
     await Promise.all(all.map((s) => this.unload(s, 'host stopping')));
+    this.storeClients.destroy();
     await this.event('HOST_STOPPED', `host ${this.deps.settings.hostId} stopped`);
   }
 }

@@ -5,6 +5,7 @@
  * with at most `maxInFlight` outstanding at the runtime.
  */
 import type { VersionServingState } from '../../core/registry/model';
+import type { FeatureLookups } from './features/feature-lookups';
 import { VersionMetrics } from './metrics';
 import type { ModelRuntime, Prediction } from './runtimes/runtime';
 import type { ScoringRequest } from './scoring/input';
@@ -21,6 +22,8 @@ export class ServedVersion {
   flavor?: string;
   loadedAt?: number;
   runtime?: ModelRuntime;
+  /** The version's feature lookups, when its artifact has a feature spec. */
+  features?: FeatureLookups;
   readonly metrics = new VersionMetrics();
   /** Load attempts that failed in a row, for retry backoff. */
   failures = 0;

@@ -1,6 +1,7 @@
 /** The model host's settings, read from the environment in this one place. */
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { type OnlineStores, parseOnlineStores } from '../../core/features/online-stores';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const flag = z
@@ -30,6 +31,8 @@ const Schema = z.object({
   MLSERVE_METRICS_NAMESPACE: z.string().default('mlserve'),
   MLSERVE_HOST_ID: z.string().optional(),
   MLSERVE_REVISION: int(0),
+  MLSERVE_ONLINE_STORES: z.string().optional(),
+  MLSERVE_FEATURE_TIMEOUT_MS: int(2000, 1),
 });
 
 export interface HostSettings {
@@ -59,6 +62,10 @@ export interface HostSettings {
   readonly hostId: string;
   /** The serving revision this task was deployed for (set by the deploy workflow). */
   readonly revision: number;
+  /** The operator's online stores that feature lookups may read (MLSERVE_ONLINE_STORES, JSON). */
+  readonly onlineStores: OnlineStores;
+  /** How long one request's feature lookups may take before it fails with a 503. */
+  readonly featureTimeoutMs: number;
 }
 
 /** Reads the settings; throws naming every missing or malformed variable. */
@@ -69,6 +76,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
     throw new Error(`Invalid model host settings: ${problems}`);
   }
   const e = parsed.data;
+  const onlineStores = parseOnlineStores(e.MLSERVE_ONLINE_STORES);
   return {
     modelName: e.MLSERVE_MODEL_NAME,
     registryTable: e.REGISTRY_TABLE,
@@ -93,5 +101,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
     metricsNamespace: e.MLSERVE_METRICS_NAMESPACE,
     hostId: e.MLSERVE_HOST_ID ?? `${hostname()}:${process.pid}`,
     revision: e.MLSERVE_REVISION,
+    onlineStores,
+    featureTimeoutMs: e.MLSERVE_FEATURE_TIMEOUT_MS,
   };
 }

@@ -6,6 +6,15 @@ import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
+import {
+  DATABRICKS_LOADER_MODULE,
+  DATABRICKS_RAW_MODEL_DIR,
+  DATABRICKS_SPEC_FILE,
+  FeatureSpecError,
+  MLSERVE_SPEC_FILE,
+  parseDatabricksSpec,
+  parseMlserveSpec,
+} from '../features/feature-spec';
 import type { ArtifactInfo } from './model';
 import type { ResolvedSource } from './sources';
 
@@ -118,10 +127,6 @@ export async function localArtifactDir(
 /** Flavors mlserve can serve: Python models through pyfunc, ONNX natively. */
 export const SERVABLE_FLAVORS = ['python_function', 'onnx'] as const;
 
-const FEATURE_STORE_LOADER = 'databricks.feature_store.mlflow_model';
-const FEATURE_SPEC = 'feature_spec.yaml';
-const FEATURE_STORE_SPEC = 'data/feature_store/feature_spec.yaml';
-
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)
@@ -131,40 +136,67 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 const optionalString = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value : undefined;
 
-/**
- * Checks a version's artifact: `MLmodel` readable and valid, a servable flavor present.
- * Returns what the registry records about it, or throws ArtifactError with a reason a
- * person can act on.
- */
-export async function inspectArtifact(reader: ArtifactReader, source: ResolvedSource): Promise<ArtifactInfo> {
-  const raw = await reader.read(source, 'MLmodel');
-  if (!raw) throw new ArtifactError('MLmodel not found at the root of the source');
+async function readMlmodel(reader: ArtifactReader, source: ResolvedSource, relativePath: string) {
+  const raw = await reader.read(source, relativePath);
+  if (!raw)
+    throw new ArtifactError(
+      `${relativePath} not found${relativePath === 'MLmodel' ? ' at the root of the source' : ''}`,
+    );
   let doc: Record<string, unknown> | undefined;
   try {
     doc = asRecord(parseYaml(raw.toString('utf8')));
   } catch (error) {
-    throw new ArtifactError(`MLmodel is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new ArtifactError(`${relativePath} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (!doc) throw new ArtifactError('MLmodel is not a YAML mapping');
+  if (!doc) throw new ArtifactError(`${relativePath} is not a YAML mapping`);
   const flavors = asRecord(doc.flavors);
-  if (!flavors || Object.keys(flavors).length === 0) throw new ArtifactError('MLmodel declares no flavors');
+  if (!flavors || Object.keys(flavors).length === 0) throw new ArtifactError(`${relativePath} declares no flavors`);
+  return { doc, flavors };
+}
+
+/** Reads and validates the version's feature spec, when it has one; a malformed one fails the check. */
+async function readFeatureSpec(
+  reader: ArtifactReader,
+  source: ResolvedSource,
+  relativePath: string,
+  databricks: boolean,
+) {
+  const raw = await reader.read(source, relativePath);
+  if (!raw) {
+    if (databricks) throw new ArtifactError(`feature store model without ${relativePath}`);
+    return undefined;
+  }
+  try {
+    const text = raw.toString('utf8');
+    return databricks ? parseDatabricksSpec(text) : parseMlserveSpec(text);
+  } catch (error) {
+    if (error instanceof FeatureSpecError) throw new ArtifactError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * Checks a version's artifact: `MLmodel` readable and valid, a servable flavor present, and a
+ * feature spec (when there is one) valid. A model logged by Databricks' FeatureStoreClient is
+ * checked through its raw model (`data/feature_store/raw_model/`), which is what gets served.
+ * Returns what the registry records about it, or throws ArtifactError with a reason a person
+ * can act on.
+ */
+export async function inspectArtifact(reader: ArtifactReader, source: ResolvedSource): Promise<ArtifactInfo> {
+  const { doc, flavors: topFlavors } = await readMlmodel(reader, source, 'MLmodel');
+  const databricks = asRecord(topFlavors.python_function)?.loader_module === DATABRICKS_LOADER_MODULE;
+  const flavors = databricks
+    ? (await readMlmodel(reader, source, `${DATABRICKS_RAW_MODEL_DIR}/MLmodel`)).flavors
+    : topFlavors;
   if (!SERVABLE_FLAVORS.some((f) => f in flavors)) {
     throw new ArtifactError(
-      `no servable flavor: MLmodel has [${Object.keys(flavors).join(', ')}]; mlserve serves ${SERVABLE_FLAVORS.join(' and ')}`,
+      `no servable flavor: ${databricks ? 'the raw model of this feature store model' : 'MLmodel'} has [${Object.keys(flavors).join(', ')}]; mlserve serves ${SERVABLE_FLAVORS.join(' and ')}`,
     );
   }
+  const featureSpecPath = databricks ? DATABRICKS_SPEC_FILE : MLSERVE_SPEC_FILE;
+  const featureSpec = await readFeatureSpec(reader, source, featureSpecPath, databricks);
   const signature = asRecord(doc.signature);
   const example = asRecord(doc.saved_input_example_info);
-  const pyfunc = asRecord(flavors.python_function);
-  const featureSpecPath =
-    pyfunc?.loader_module === FEATURE_STORE_LOADER
-      ? FEATURE_STORE_SPEC
-      : (await reader.read(source, FEATURE_SPEC))
-        ? FEATURE_SPEC
-        : undefined;
-  if (featureSpecPath === FEATURE_STORE_SPEC && !(await reader.read(source, FEATURE_STORE_SPEC))) {
-    throw new ArtifactError(`feature store model without ${FEATURE_STORE_SPEC}`);
-  }
   return {
     flavors,
     mlflowVersion: optionalString(doc.mlflow_version),
@@ -177,7 +209,8 @@ export async function inspectArtifact(reader: ArtifactReader, source: ResolvedSo
       : undefined,
     inputExamplePath: optionalString(example?.artifact_path),
     servingInputExamplePath: optionalString(example?.serving_input_path),
-    featureSpecPath,
+    featureSpecPath: featureSpec ? featureSpecPath : undefined,
+    rawModelPath: databricks ? DATABRICKS_RAW_MODEL_DIR : undefined,
     modelUuid: optionalString(doc.model_uuid),
   };
 }

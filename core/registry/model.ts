@@ -39,6 +39,11 @@ export interface ArtifactInfo {
   readonly servingInputExamplePath?: string;
   /** Relative path of a feature spec found in the artifact, when there is one. */
   readonly featureSpecPath?: string;
+  /**
+   * For a model logged by Databricks' FeatureStoreClient: the raw model's directory inside the
+   * artifact, which is what gets served (and whose flavors `flavors` lists).
+   */
+  readonly rawModelPath?: string;
   readonly modelUuid?: string;
 }
 

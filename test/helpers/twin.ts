@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newTokenSecret } from '../../core/auth/secrets';
+import type { OnlineStores } from '../../core/features/online-stores';
 import { startTwin, type Twin } from '../../twin/twin';
 
 export interface TestTwin extends Twin {
@@ -24,7 +25,13 @@ export interface ApiResponse {
 }
 
 export async function startTestTwin(
-  options: { sourceRoots?: (artifactDir: string) => string; rateLimit?: { perSecond: number; burst: number } } = {},
+  options: {
+    sourceRoots?: (artifactDir: string) => string;
+    rateLimit?: { perSecond: number; burst: number };
+    demo?: boolean;
+    localMysql?: boolean;
+    onlineStores?: OnlineStores;
+  } = {},
 ): Promise<TestTwin> {
   const home = await mkdtemp(path.join(tmpdir(), 'mlserve-twin-'));
   const artifactDir = path.join(home, 'artifacts');
@@ -36,6 +43,9 @@ export async function startTestTwin(
     sourceRoots: options.sourceRoots?.(artifactDir),
     adminToken,
     rateLimit: options.rateLimit ?? { perSecond: 10_000, burst: 10_000 },
+    demo: options.demo,
+    localMysql: options.localMysql,
+    onlineStores: options.onlineStores,
   });
   const adminAuth = { Authorization: `Bearer ${adminToken}` };
   return {

@@ -141,10 +141,32 @@ describe('model versions', () => {
     await env.registry.createRegisteredModel({ name });
     const source = await env.artifacts.model(fresh('fs'), {
       MLmodel: 'flavors:\n  python_function:\n    loader_module: mlflow.sklearn\nmlflow_version: 2.17.2\n',
-      'feature_spec.yaml': 'lookups: []\n',
+      'feature_spec.yaml':
+        'lookups:\n  - store: dynamodb\n    table: customers\n    keys: [customer_id]\n    features: [age]\n',
     });
     await env.registry.createModelVersion({ name, source });
     expect((await env.ready(name, 1)).artifact?.featureSpecPath).toBe('feature_spec.yaml');
+  });
+
+  it('records the raw model of a Databricks feature store model and its spec', async () => {
+    const name = fresh();
+    await env.registry.createRegisteredModel({ name });
+    const source = await env.artifacts.model(fresh('dbx'), {
+      MLmodel:
+        'flavors:\n  python_function:\n    loader_module: databricks.feature_store.mlflow_model\n    data: data\nmlflow_version: 2.17.2\n',
+      'data/feature_store/feature_spec.yaml':
+        'input_columns:\n- customer_id:\n    source: training_data\n- age:\n    table_name: ml.features.customers\n    feature_name: age\n    lookup_key: [customer_id]\n    source: feature_store\nserialization_version: 9\n',
+      'data/feature_store/raw_model/MLmodel':
+        'flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn: {}\n',
+    });
+    await env.registry.createModelVersion({ name, source });
+    const ready = await env.ready(name, 1);
+    expect(ready.status).toBe('READY');
+    expect(ready.artifact).toMatchObject({
+      featureSpecPath: 'data/feature_store/feature_spec.yaml',
+      rawModelPath: 'data/feature_store/raw_model',
+    });
+    expect(Object.keys(ready.artifact?.flavors ?? {})).toEqual(['python_function', 'sklearn']);
   });
 
   it.each([
@@ -155,6 +177,46 @@ describe('model versions', () => {
       'no servable flavor',
       { MLmodel: 'flavors:\n  spark:\n    model_data: sparkml\n' },
       /no servable flavor: MLmodel has \[spark\]/,
+    ],
+    [
+      'a feature spec with an unknown store engine',
+      {
+        MLmodel: 'flavors:\n  onnx: {}\n',
+        'feature_spec.yaml': 'lookups:\n  - store: redis\n    table: t\n    keys: [id]\n    features: [f]\n',
+      },
+      /feature_spec.yaml is invalid: lookups.0.store/,
+    ],
+    [
+      'a feature spec whose feature is not an identifier',
+      {
+        MLmodel: 'flavors:\n  onnx: {}\n',
+        'feature_spec.yaml':
+          'lookups:\n  - store: aurora-mysql\n    table: t\n    keys: [id]\n    features: ["x`; DROP TABLE t"]\n',
+      },
+      /feature_spec.yaml is invalid: lookups.0.features.0/,
+    ],
+    [
+      'a feature spec that is not YAML',
+      { MLmodel: 'flavors:\n  onnx: {}\n', 'feature_spec.yaml': 'lookups: [' },
+      /feature_spec.yaml is not valid YAML/,
+    ],
+    [
+      'a Databricks spec with an on-demand feature',
+      {
+        MLmodel: 'flavors:\n  python_function:\n    loader_module: databricks.feature_store.mlflow_model\n',
+        'data/feature_store/raw_model/MLmodel': 'flavors:\n  onnx: {}\n',
+        'data/feature_store/feature_spec.yaml':
+          'input_columns:\n- x:\n    source: training_data\n- y:\n    udf_name: main.default.f\n    source: on_demand_feature\n',
+      },
+      /on-demand feature/,
+    ],
+    [
+      'a Databricks model without its raw model',
+      {
+        MLmodel: 'flavors:\n  python_function:\n    loader_module: databricks.feature_store.mlflow_model\n',
+        'data/feature_store/feature_spec.yaml': 'input_columns: []\n',
+      },
+      /data\/feature_store\/raw_model\/MLmodel not found/,
     ],
   ])('marks a version FAILED_REGISTRATION when the artifact has %s', async (_, files, reason) => {
     const name = fresh();
