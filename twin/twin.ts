@@ -121,6 +121,8 @@ export function twinDeploySettings(sourceRoots: string, maxPolls: number): Deplo
     region: 'us-east-1',
     containerPort: 8080,
     environment: { MLSERVE_SOURCE_ROOTS: sourceRoots },
+    // The twin's tasks run this checkout's code and restart with the twin.
+    release: 'local',
     pollSeconds: 5,
     maxPolls,
   };

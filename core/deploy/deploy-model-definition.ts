@@ -24,6 +24,12 @@ export interface DeployModelSettings {
   readonly containerPort: number;
   /** Environment every serving task gets besides its model's (source roots, table, …). */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * A fingerprint of what every serving task runs besides its model (the image, the
+   * environment): a running task of another release is replaced even when its model's serving
+   * revision is unchanged, so an upgrade of mlserve rolls every served model on the next run.
+   */
+  readonly release: string;
   /** Seconds between checks of the task's report while waiting for it. */
   readonly pollSeconds: number;
   /** How many checks before the deployment counts as failed. */
@@ -196,13 +202,15 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       Parameters: {
         Key: servingKey,
         UpdateExpression: 'SET #state = :pending, message = :msg, updatedAt = :now',
-        ConditionExpression: 'attribute_not_exists(deployedRevision) OR deployedRevision <> :rev',
+        ConditionExpression:
+          'attribute_not_exists(deployedRevision) OR deployedRevision <> :rev OR attribute_not_exists(deployedRelease) OR deployedRelease <> :release',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
           ':pending': { S: 'PENDING' },
           ':msg': { S: 'deploying the serving task' },
           ':now': { 'S.$': '$$.State.EnteredTime' },
           ':rev': { 'N.$': '$.model.Item.servingRevision.N' },
+          ':release': { S: s.release },
         },
       },
       ResultPath: null,
@@ -235,13 +243,15 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
     }),
     'NewRevision?': {
       Type: 'Choice',
-      Comment: 'The running task definition already carries this revision: keep it (no new task).',
+      Comment: 'The running task definition already carries this revision and release: keep it (no new task).',
       Choices: [
         {
           And: [
             { Variable: '$.serving.Item.taskDefinitionArn.S', IsPresent: true },
             { Variable: '$.serving.Item.deployingRevision.N', IsPresent: true },
             { Variable: '$.serving.Item.deployingRevision.N', StringEqualsPath: '$.model.Item.servingRevision.N' },
+            { Variable: '$.serving.Item.deployingRelease.S', IsPresent: true },
+            { Variable: '$.serving.Item.deployingRelease.S', StringEquals: s.release },
           ],
           Next: 'KeepTaskDefinition',
         },
@@ -412,13 +422,14 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       Parameters: {
         Key: servingKey,
         UpdateExpression:
-          'SET serviceName = :service, ruleArn = :rule, targetGroupArn = :tg, taskDefinitionArn = :td, deployingRevision = :rev',
+          'SET serviceName = :service, ruleArn = :rule, targetGroupArn = :tg, taskDefinitionArn = :td, deployingRevision = :rev, deployingRelease = :release',
         ExpressionAttributeValues: {
           ':service': { 'S.$': serviceName },
           ':rule': { 'S.$': '$.rule.arn' },
           ':tg': { 'S.$': '$.targetGroup.arn' },
           ':td': { 'S.$': '$.taskDefinition.arn' },
           ':rev': { 'N.$': '$.model.Item.servingRevision.N' },
+          ':release': { S: s.release },
         },
       },
       ResultPath: null,
@@ -478,13 +489,15 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       Resource: `${DDB}:updateItem`,
       Parameters: {
         Key: servingKey,
-        UpdateExpression: 'SET #state = :ready, message = :msg, updatedAt = :now, deployedRevision = :rev',
+        UpdateExpression:
+          'SET #state = :ready, message = :msg, updatedAt = :now, deployedRevision = :rev, deployedRelease = :release',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
           ':ready': { S: 'READY' },
           ':msg': { 'S.$': "States.Format('serving {} live version(s)', $.report.Item.live.N)" },
           ':now': { 'S.$': '$$.State.EnteredTime' },
           ':rev': { 'N.$': '$.model.Item.servingRevision.N' },
+          ':release': { S: s.release },
         },
       },
       ResultPath: null,
@@ -594,7 +607,7 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       Parameters: {
         Key: servingKey,
         UpdateExpression:
-          'SET #state = :stopped, message = :msg, updatedAt = :now REMOVE serviceName, ruleArn, targetGroupArn, taskDefinitionArn, deployedRevision, deployingRevision',
+          'SET #state = :stopped, message = :msg, updatedAt = :now REMOVE serviceName, ruleArn, targetGroupArn, taskDefinitionArn, deployedRevision, deployingRevision, deployedRelease, deployingRelease',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
           ':stopped': { S: 'STOPPED' },

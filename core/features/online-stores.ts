@@ -62,19 +62,24 @@ export type OnlineStores = z.infer<typeof OnlineStoresSchema>;
 
 export const NO_ONLINE_STORES: OnlineStores = { stores: {}, featureTables: {} };
 
-/** Reads the operator's configuration (JSON); throws naming every problem. */
-export function parseOnlineStores(json: string | undefined): OnlineStores {
-  if (json === undefined || json.trim() === '') return NO_ONLINE_STORES;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (error) {
-    throw new Error(`MLSERVE_ONLINE_STORES is not valid JSON: ${(error as Error).message}`);
+/**
+ * Reads the operator's configuration — JSON text, or the object itself (CDK context) — and
+ * throws naming every problem and where the configuration came from (`source`).
+ */
+export function parseOnlineStores(raw: unknown, source = 'MLSERVE_ONLINE_STORES'): OnlineStores {
+  if (raw === undefined || (typeof raw === 'string' && raw.trim() === '')) return NO_ONLINE_STORES;
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      throw new Error(`${source} is not valid JSON: ${(error as Error).message}`);
+    }
   }
-  const parsed = OnlineStoresSchema.safeParse(raw);
+  const parsed = OnlineStoresSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`MLSERVE_ONLINE_STORES is invalid: ${problems}`);
+    throw new Error(`${source} is not a valid online-store configuration: ${problems}`);
   }
   return parsed.data;
 }

@@ -26,6 +26,19 @@ export interface DeployWorkflowProps {
   /** Comma-separated allowed model source roots, given to every serving task. */
   readonly sourceRoots: string;
   /**
+   * A fingerprint of what serving tasks run besides their model (the image's asset hash, the
+   * extra environment): when it changes, the next run of the workflow for each served model
+   * replaces its task, so an upgrade rolls every served model. See DeployModelSettings.release.
+   */
+  readonly release: string;
+  /**
+   * More environment variables for every serving task (e.g. `MLSERVE_ONLINE_STORES`). The
+   * workflow's own variables (`MLSERVE_SOURCE_ROOTS`, `REGISTRY_TABLE`, `MLSERVE_MODEL_NAME`,
+   * `MLSERVE_REVISION`) cannot be replaced.
+   * @default - none: only the workflow's own variables
+   */
+  readonly taskEnvironment?: Readonly<Record<string, string>>;
+  /**
    * Give serving tasks public IPs (the lean network profile without NAT).
    * @default false - tasks reach AWS through NAT or VPC endpoints
    */
@@ -85,6 +98,10 @@ export class DeployWorkflow extends Construct {
     this.executionRole = executionRole;
     this.taskRole = taskRole;
 
+    const taken = ['MLSERVE_SOURCE_ROOTS', 'REGISTRY_TABLE', 'MLSERVE_MODEL_NAME', 'MLSERVE_REVISION'];
+    const clashes = Object.keys(props.taskEnvironment ?? {}).filter((name) => taken.includes(name));
+    if (clashes.length > 0)
+      throw new Error(`DeployWorkflow: taskEnvironment may not set the workflow's own ${clashes.join(', ')}`);
     const subnets = props.vpc.selectSubnets(props.taskSubnets).subnetIds;
     const definition = buildDeployModelDefinition({
       tableName: props.table.tableName,
@@ -95,12 +112,13 @@ export class DeployWorkflow extends Construct {
       securityGroupIds: props.taskSecurityGroups.map((g) => g.securityGroupId),
       assignPublicIp: props.assignPublicIp ?? false,
       image: props.imageUri,
+      release: props.release,
       executionRoleArn: executionRole.roleArn,
       taskRoleArn: taskRole.roleArn,
       logGroupName: this.taskLogGroup.logGroupName,
       region: stack.region,
       containerPort: 8080,
-      environment: { MLSERVE_SOURCE_ROOTS: props.sourceRoots },
+      environment: { MLSERVE_SOURCE_ROOTS: props.sourceRoots, ...props.taskEnvironment },
       pollSeconds: props.pollSeconds ?? 10,
       maxPolls: props.maxPolls ?? 90,
     });

@@ -23,7 +23,10 @@ export interface NetworkProps {
   /** @default 'lean' */
   readonly profile?: NetworkProfile;
   /**
-   * An existing VPC to use instead of creating one.
+   * An existing VPC to use instead of creating one (e.g. `Vpc.fromVpcAttributes`, no lookup).
+   * Serving tasks, the load balancer and the VPC link go into its public subnets (`lean`) or its
+   * private subnets with egress (`hardened`), which it must have; no flow logs or endpoints are
+   * added to it.
    * @default - a new VPC across two availability zones
    */
   readonly existingVpc?: IVpc;
@@ -50,6 +53,11 @@ export class Network extends Construct {
     this.assignPublicIp = !hardened;
     this.taskSubnets = { subnetType: hardened ? SubnetType.PRIVATE_WITH_EGRESS : SubnetType.PUBLIC };
     if (props.existingVpc) {
+      const wanted = hardened ? props.existingVpc.privateSubnets : props.existingVpc.publicSubnets;
+      if (wanted.length === 0)
+        throw new Error(
+          `Network: the ${this.profile} profile runs serving tasks in the VPC's ${hardened ? 'private' : 'public'} subnets, and the existing VPC ${props.existingVpc.vpcId} has none (give ${hardened ? 'privateSubnetIds' : 'publicSubnetIds'})`,
+        );
       this.vpc = props.existingVpc;
       return;
     }

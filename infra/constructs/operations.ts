@@ -17,6 +17,7 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
@@ -25,6 +26,8 @@ export interface OperationsProps {
   readonly stateMachine: IStateMachine;
   /** The rule matching serving tasks that stopped on their own. */
   readonly taskStoppedRule: IRule;
+  /** The dead-letter queue of the deploy triggers and the registration check. */
+  readonly deadLetterQueue: IQueue;
   /** The model host's metrics namespace. @default 'mlserve' */
   readonly metricsNamespace?: string;
   /**
@@ -44,8 +47,9 @@ const FIVE_MINUTES = Duration.minutes(5);
 
 /**
  * The operator's view: one dashboard (API traffic, per-model requests/errors/latency from the
- * model hosts' metrics, deploy executions, task restarts) and four alarms (5xx rate, p99 latency,
- * failed deploys, restart loops), optionally emailed through an encrypted SNS topic.
+ * model hosts' metrics, deploy executions, task restarts, dead letters) and five alarms (5xx
+ * rate, p99 latency, failed deploys, restart loops, dead letters), optionally emailed through
+ * an encrypted SNS topic.
  */
 export class Operations extends Construct {
   public readonly dashboard: Dashboard;
@@ -54,6 +58,7 @@ export class Operations extends Construct {
     readonly latency: Alarm;
     readonly failedDeploys: Alarm;
     readonly restartLoop: Alarm;
+    readonly deadLetters: Alarm;
   };
   public readonly topic?: Topic;
 
@@ -87,6 +92,10 @@ export class Operations extends Construct {
       statistic: 'Sum',
       period: Duration.minutes(15),
       label: 'tasks stopped on their own',
+    });
+    const deadLetters = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: FIVE_MINUTES,
+      statistic: 'Maximum',
     });
     // One line per model version, each labelled by its dimensions.
     const perModel = (metric: string, stat: string): IMetric =>
@@ -131,6 +140,15 @@ export class Operations extends Construct {
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
+      deadLetters: new Alarm(this, 'DeadLetters', {
+        alarmDescription:
+          'An event or invocation the deploy triggers or the registration check could not handle is in the dead-letter queue.',
+        metric: deadLetters,
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
     };
 
     if (props.alarmEmail) {
@@ -167,7 +185,7 @@ export class Operations extends Construct {
     this.dashboard.addWidgets(
       new TextWidget({
         markdown:
-          '# mlserve\nAPI traffic, per-model scoring (from the model hosts), deploy-model executions and serving-task restarts.',
+          '# mlserve\nAPI traffic, per-model scoring (from the model hosts), deploy-model executions, serving-task restarts and dead letters.',
         width: 24,
         height: 2,
       }),
@@ -203,9 +221,14 @@ export class Operations extends Construct {
           props.stateMachine.metricFailed({ period: FIVE_MINUTES }),
           props.stateMachine.metricTimedOut({ period: FIVE_MINUTES }),
         ],
-        width: 12,
+        width: 8,
       }),
-      new GraphWidget({ title: 'Serving tasks stopped on their own', left: [restarts], width: 12 }),
+      new GraphWidget({ title: 'Serving tasks stopped on their own', left: [restarts], width: 8 }),
+      new GraphWidget({
+        title: 'Dead-letter queue (messages)',
+        left: [deadLetters.with({ label: 'messages' })],
+        width: 8,
+      }),
     );
   }
 }

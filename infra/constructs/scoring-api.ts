@@ -4,6 +4,7 @@ import {
   ApiKeySourceType,
   AuthorizationType,
   type CfnMethod,
+  type DomainName,
   EndpointType,
   HttpIntegration,
   IdentitySource,
@@ -15,15 +16,20 @@ import {
   RequestAuthorizer,
   ResponseType,
   RestApi,
+  SecurityPolicy,
   type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import { CfnVpcLink } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IVpc, Port, SecurityGroup, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IApplicationListener, IApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { type IManagedPolicy, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
+import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { REGISTRY_TABLE_SCHEMA } from '../../core/registry/table-schema';
 import { MlserveFunction } from './mlserve-function';
@@ -67,6 +73,59 @@ export interface ScoringApiProps {
    * @default true
    */
   readonly enforcePerTokenLimits?: boolean;
+  /**
+   * The ARN of an AWS WAF (v2, regional scope) web ACL to associate with the API's stage.
+   * @default - no web ACL
+   */
+  readonly webAclArn?: string;
+  /**
+   * A custom domain name for the API (REGIONAL endpoint, TLS 1.2, mapped from its root to the
+   * API's stage). Needs `certificateArn`.
+   * @default - the API answers on its execute-api URL only
+   */
+  readonly domainName?: string;
+  /**
+   * The ARN of the ACM certificate for `domainName`, in the API's region. Needs `domainName`.
+   * @default - no custom domain
+   */
+  readonly certificateArn?: string;
+  /**
+   * The id of the Route 53 public hosted zone in which to make an alias A record from
+   * `domainName` to the API's regional domain. Needs `hostedZoneName` and `domainName`.
+   * @default - no DNS record: point `domainName` at `customDomain.domainNameAliasDomainName` yourself
+   */
+  readonly hostedZoneId?: string;
+  /**
+   * The name of the hosted zone `hostedZoneId` (e.g. `example.com`); `domainName` must be in it.
+   * @default - no DNS record
+   */
+  readonly hostedZoneName?: string;
+}
+
+/** Custom-domain props come in pairs: a name with its certificate, a zone id with its name. */
+function validateDomainProps(props: ScoringApiProps): void {
+  const given = (v: string | undefined) => v !== undefined && v !== '';
+  if (given(props.domainName) !== given(props.certificateArn))
+    throw new Error(
+      'ScoringApi: a custom domain needs both domainName and certificateArn (mlserve:domainName and mlserve:certificateArn)',
+    );
+  if (given(props.hostedZoneId) !== given(props.hostedZoneName))
+    throw new Error(
+      'ScoringApi: a DNS record needs both hostedZoneId and hostedZoneName (mlserve:hostedZoneId and mlserve:hostedZoneName)',
+    );
+  if (given(props.hostedZoneId) && !given(props.domainName))
+    throw new Error('ScoringApi: hostedZoneId and hostedZoneName need a custom domain (domainName and certificateArn)');
+  const domain = props.domainName?.toLowerCase().replace(/\.$/, '');
+  const zone = props.hostedZoneName?.toLowerCase().replace(/\.$/, '');
+  if (
+    domain &&
+    zone &&
+    !Token.isUnresolved(domain) &&
+    !Token.isUnresolved(zone) &&
+    domain !== zone &&
+    !domain.endsWith(`.${zone}`)
+  )
+    throw new Error(`ScoringApi: domainName '${props.domainName}' is not in the hosted zone '${props.hostedZoneName}'`);
 }
 
 /** The JSON body API Gateway answers with when it refuses a request itself. */
@@ -93,9 +152,16 @@ export class ScoringApi extends Construct {
    * the API's deployment depend on the function it routes to, a cycle.
    */
   public readonly usagePlanName: string;
+  /** The custom domain name, when one is configured (its regional domain is the DNS target). */
+  public readonly customDomain?: DomainName;
+  /** The alias record in the hosted zone, when one is configured. */
+  public readonly aliasRecord?: ARecord;
+  /** The stage's web ACL association, when a web ACL is configured. */
+  public readonly webAclAssociation?: CfnWebACLAssociation;
 
   constructor(scope: Construct, id: string, props: ScoringApiProps) {
     super(scope, id);
+    validateDomainProps(props);
     const ttl = props.authCacheTtl ?? Duration.seconds(60);
     const common = {
       REGISTRY_TABLE: props.table.tableName,
@@ -316,10 +382,37 @@ export class ScoringApi extends Construct {
       id: 'AwsSolutions::AwsSolutions-APIG2',
       reason: 'Each handler validates its requests with a schema and answers MLflow-style JSON errors.',
     });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-APIG3',
-      reason: 'A WAF web ACL is optional (the deploying stack attaches one when configured).',
-    });
+    if (props.webAclArn) {
+      this.webAclAssociation = new CfnWebACLAssociation(this, 'WebAcl', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: props.webAclArn,
+      });
+    } else {
+      Validations.of(this).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-APIG3',
+        reason: 'No WAF web ACL is configured (optional: -c mlserve:webAclArn=<arn> associates one with the stage).',
+      });
+    }
+
+    if (props.domainName && props.certificateArn) {
+      this.customDomain = this.api.addDomainName('CustomDomain', {
+        domainName: props.domainName,
+        certificate: Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+      });
+      if (props.hostedZoneId && props.hostedZoneName) {
+        this.aliasRecord = new ARecord(this, 'AliasRecord', {
+          zone: HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+            hostedZoneId: props.hostedZoneId,
+            zoneName: props.hostedZoneName,
+          }),
+          recordName: props.domainName,
+          target: RecordTarget.fromAlias(new ApiGatewayDomain(this.customDomain)),
+          comment: 'mlserve API custom domain',
+        });
+      }
+    }
   }
 
   /**

@@ -1,16 +1,20 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Vpc, type VpcAttributes } from 'aws-cdk-lib/aws-ec2';
 import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import type { OnlineStores as OnlineStoresConfig } from '../../core/features/online-stores';
 import { AdminToken } from '../constructs/admin-token';
 import { DeployTriggers } from '../constructs/deploy-triggers';
 import { DeployWorkflow } from '../constructs/deploy-workflow';
 import { Network, type NetworkProfile } from '../constructs/network';
+import { OnlineStores } from '../constructs/online-stores';
 import { Operations } from '../constructs/operations';
 import { ScoringApi } from '../constructs/scoring-api';
 import { ServingCluster } from '../constructs/serving-cluster';
@@ -36,6 +40,38 @@ export interface PlatformStackProps extends StackProps {
    * @default - alarms without notifications
    */
   readonly alarmEmail?: string;
+  /**
+   * An existing VPC, by its attributes (no lookup at synth time). It needs public subnets for
+   * `lean`, private subnets with egress for `hardened`; nothing is added to it.
+   * @default - a new VPC for the network profile
+   */
+  readonly existingVpc?: VpcAttributes;
+  /**
+   * The online stores feature lookups may read: serving tasks get them as
+   * `MLSERVE_ONLINE_STORES` and read access to exactly those tables, clusters and secrets.
+   * @default - no stores: no variable, no grants
+   */
+  readonly onlineStores?: OnlineStoresConfig;
+  /**
+   * A regional WAFv2 web ACL for the API's stage. See ScoringApiProps.webAclArn.
+   * @default - no web ACL
+   */
+  readonly webAclArn?: string;
+  /**
+   * The API's custom domain and its ACM certificate (both or neither). See ScoringApiProps.
+   * @default - no custom domain
+   */
+  readonly domainName?: string;
+  /** @default - no custom domain */
+  readonly certificateArn?: string;
+  /**
+   * The Route 53 hosted zone (id and name, both or neither) in which to make the custom domain's
+   * alias record.
+   * @default - no record: point the domain at the `CustomDomainTarget` output yourself
+   */
+  readonly hostedZoneId?: string;
+  /** @default - no record */
+  readonly hostedZoneName?: string;
 }
 
 /** Everything stateless: network, serving cluster, API and Lambdas, deploy workflow and its triggers. */
@@ -46,10 +82,18 @@ export class PlatformStack extends Stack {
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const sourceRoots = props.sourceRoots ?? `s3://${props.artifactBucket.bucketName}/models`;
+    const existingVpc = props.existingVpc && Vpc.fromVpcAttributes(this, 'ExistingVpc', props.existingVpc);
+    if (existingVpc)
+      Validations.of(existingVpc).acknowledge({
+        id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        reason: "mlserve adds no routes to an existing VPC, so its subnets' route tables are never read.",
+      });
     const network = new Network(this, 'Network', {
       profile: props.networkProfile,
       interfaceEndpoints: props.interfaceEndpoints,
+      existingVpc,
     });
+    const onlineStores = new OnlineStores(this, 'OnlineStores', { config: props.onlineStores });
     const serving = new ServingCluster(this, 'Serving', { vpc: network.vpc, subnets: network.taskSubnets });
     const eventBus = new EventBus(this, 'Events', { description: 'mlserve registry domain events' });
     const image = new DockerImageAsset(this, 'ModelHostImage', {
@@ -66,9 +110,15 @@ export class PlatformStack extends Stack {
       taskSecurityGroups: [serving.taskSecurityGroup],
       imageUri: image.imageUri,
       sourceRoots,
+      release: createHash('sha256')
+        .update(JSON.stringify([image.assetHash, onlineStores.environment]))
+        .digest('hex')
+        .slice(0, 16),
+      taskEnvironment: onlineStores.environment,
       assignPublicIp: network.assignPublicIp,
     });
     this.workflow.taskRole.addManagedPolicy(props.artifactReadPolicy);
+    onlineStores.grantRead(this.workflow.taskRole);
     image.repository.grantPull(this.workflow.executionRole);
     this.api = new ScoringApi(this, 'Api', {
       table: props.table,
@@ -80,6 +130,11 @@ export class PlatformStack extends Stack {
       listener: serving.listener,
       vpc: network.vpc,
       vpcLinkSubnets: network.taskSubnets,
+      webAclArn: props.webAclArn,
+      domainName: props.domainName,
+      certificateArn: props.certificateArn,
+      hostedZoneId: props.hostedZoneId,
+      hostedZoneName: props.hostedZoneName,
     });
     const triggers = new DeployTriggers(this, 'DeployTriggers', {
       table: props.table,
@@ -94,12 +149,19 @@ export class PlatformStack extends Stack {
       api: this.api.api,
       stateMachine: this.workflow.stateMachine,
       taskStoppedRule: triggers.taskStoppedRule,
+      deadLetterQueue: triggers.deadLetters,
       alarmEmail: props.alarmEmail,
     });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.api.url,
       description: 'mlserve API (MLFLOW_REGISTRY_URI, MLSERVE_URL)',
     });
+    if (this.api.customDomain) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: this.api.customDomain.domainNameAliasDomainName,
+        description: `The regional domain to point ${props.domainName} at (CNAME or alias)`,
+      });
+    }
     new CfnOutput(this, 'ConsoleUrl', {
       value: `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/statemachines/view/${this.workflow.stateMachine.stateMachineArn}`,
       description: 'The deploy-model state machine in the AWS console',

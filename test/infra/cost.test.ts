@@ -17,7 +17,8 @@ describe('npm run cost', () => {
       'Application Load Balancer': 1,
       'Secrets Manager secret': 1,
       'CloudWatch dashboard': 1,
-      'CloudWatch alarm metrics': 6,
+      // 5xx rate (2), p99 latency, failed deploys (2), restart loop, dead letters
+      'CloudWatch alarm metrics': 7,
       'Container Insights metrics (cluster)': 8,
       'ECR image storage (GB)': 1,
     });

@@ -53,7 +53,7 @@ function structuralDifferences(twin: unknown, aws: unknown, settings: Set<string
 }
 
 /** A stack holding the workflow with the VPC, cluster and listener it is given. */
-function workflowStack(app: App) {
+function workflowStack(app: App, taskEnvironment?: Record<string, string>) {
   const stack = new Stack(app, 'Workflow', { env: { account: '123456789012', region: 'eu-west-1' } });
   const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
   const cluster = new Cluster(stack, 'Cluster', { vpc, containerInsightsV2: undefined });
@@ -71,6 +71,8 @@ function workflowStack(app: App) {
     taskSecurityGroups: [tasks],
     imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/model-host:1',
     sourceRoots: 's3://models-bucket/models',
+    release: 'release-1',
+    taskEnvironment,
     assignPublicIp: true,
   });
   return { stack, workflow };
@@ -100,6 +102,7 @@ describe('DeployWorkflow', () => {
         region: 'r',
         containerPort: 8080,
         environment: {},
+        release: 'x',
         pollSeconds: 1,
         maxPolls: 1,
       }).States as object,
@@ -157,5 +160,15 @@ describe('DeployWorkflow', () => {
       workflowStack(app);
     }, '/DeployModel/');
     expect(findings).toEqual([]);
+  });
+
+  it('gives serving tasks the extra environment, but never lets it replace the workflow’s own variables', () => {
+    const extra = Template.fromStack(workflowStack(new App(), { MLSERVE_ONLINE_STORES: '{"stores":{}}' }).stack);
+    expect(JSON.stringify(synthesizedDefinition(extra))).toContain(
+      '{"Name":"MLSERVE_ONLINE_STORES","Value":"{\\"stores\\":{}}"}',
+    );
+    expect(() => workflowStack(new App(), { REGISTRY_TABLE: 'elsewhere' })).toThrow(
+      /taskEnvironment may not set the workflow's own REGISTRY_TABLE/,
+    );
   });
 });

@@ -2,12 +2,13 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Rule } from 'aws-cdk-lib/aws-events';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, Pass, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { Operations } from '../../infra/constructs/operations';
 import { nagFindings } from '../helpers/nag';
 
-/** A stack holding the operations view of an API, a state machine and a task-stopped rule. */
+/** A stack holding the operations view of an API, a state machine, a task-stopped rule and a dead-letter queue. */
 function operationsStack(app: App, alarmEmail?: string) {
   const stack = new Stack(app, 'Ops', { env: { account: '123456789012', region: 'eu-west-1' } });
   const api = new RestApi(stack, 'Api', { restApiName: 'mlserve' });
@@ -16,7 +17,8 @@ function operationsStack(app: App, alarmEmail?: string) {
     definitionBody: DefinitionBody.fromChainable(new Pass(stack, 'Done')),
   });
   const taskStoppedRule = new Rule(stack, 'TaskStopped', { eventPattern: { source: ['aws.ecs'] } });
-  const ops = new Operations(stack, 'Operations', { api, stateMachine, taskStoppedRule, alarmEmail });
+  const deadLetterQueue = new Queue(stack, 'DeadLetters');
+  const ops = new Operations(stack, 'Operations', { api, stateMachine, taskStoppedRule, deadLetterQueue, alarmEmail });
   return { stack, ops };
 }
 
@@ -25,7 +27,7 @@ describe('Operations', () => {
   const emailed = Template.fromStack(operationsStack(new App(), 'ops@example.com').stack);
 
   it('alarms on the 5xx rate, p99 latency, failed deploys and restart loops, with the documented defaults', () => {
-    quiet.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    quiet.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     quiet.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 5,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -91,7 +93,7 @@ describe('Operations', () => {
     const alarms = Object.values(emailed.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { AlarmActions: unknown[]; OKActions: unknown[] };
     }[];
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toHaveLength(1);
       expect(alarm.Properties.OKActions).toHaveLength(1);
@@ -106,10 +108,41 @@ describe('Operations', () => {
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
     for (const metric of ['Requests', 'ServerErrors', 'Latency'])
       expect(body).toContain(`SEARCH('{mlserve,Model,Version} MetricName=\\\\\\"${metric}\\\\\\"'`);
-    for (const title of ['API requests', 'API latency', 'Deploy executions', 'Serving tasks stopped on their own'])
+    for (const title of [
+      'API requests',
+      'API latency',
+      'Deploy executions',
+      'Serving tasks stopped on their own',
+      'Dead-letter queue (messages)',
+    ])
       expect(body).toContain(title);
     expect(body).toContain('ExecutionsFailed');
     expect(body).toContain('MatchedEvents');
+    expect(body).toContain('ApproximateNumberOfMessagesVisible');
+  });
+
+  it('alarms as soon as anything lands in the dead-letter queue (its maximum depth over 5 minutes ≥ 1)', () => {
+    const [queueId] = Object.keys(quiet.findResources('AWS::SQS::Queue'));
+    quiet.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('emails the dead-letter alarm through the same topic as the others', () => {
+    const [topicId] = Object.keys(emailed.findResources('AWS::SNS::Topic'));
+    emailed.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      AlarmActions: [{ Ref: topicId }],
+      OKActions: [{ Ref: topicId }],
+    });
   });
 
   it("passes cdk-nag's AWS Solutions checks for its own resources", () => {

@@ -178,10 +178,34 @@ describe('the app', () => {
     expect(withDlq).toHaveLength(2);
   });
 
-  it('has the operations dashboard and its four alarms, and outputs the dashboard URL', () => {
+  it('has the operations dashboard and its five alarms, and outputs the dashboard URL', () => {
     platform.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    platform.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    platform.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     expect(Object.keys(platform.findOutputs('*')).some((k) => k.includes('DashboardUrl'))).toBe(true);
+  });
+
+  it('alarms on the deploy triggers’ dead-letter queue', () => {
+    const [queue] = Object.keys(platform.findResources('AWS::SQS::Queue'));
+    platform.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('without options: no online stores for serving tasks, no web ACL, no custom domain, a new VPC and bucket', () => {
+    expect(JSON.stringify(platform.findResources('AWS::StepFunctions::StateMachine'))).not.toContain(
+      'MLSERVE_ONLINE_STORES',
+    );
+    const actions = statements(platform).flatMap(({ statement }) => ([] as string[]).concat(statement.Action));
+    expect(actions).not.toContain('rds-data:ExecuteStatement');
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
+    platform.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+    platform.resourceCountIs('AWS::ApiGateway::DomainName', 0);
+    expect(Object.keys(platform.findOutputs('*')).some((k) => k.includes('CustomDomainTarget'))).toBe(false);
+    platform.resourceCountIs('AWS::EC2::VPC', 1);
+    registry.resourceCountIs('AWS::S3::Bucket', 2);
   });
 
   it('runs serving on a Container Insights cluster behind an internal load balancer', () => {

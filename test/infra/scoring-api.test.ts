@@ -1,16 +1,25 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { ApplicationLoadBalancer, ListenerAction } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../infra/constructs/artifact-store';
 import { ModelRegistry } from '../../infra/constructs/model-registry';
-import { ScoringApi } from '../../infra/constructs/scoring-api';
+import { ScoringApi, type ScoringApiProps } from '../../infra/constructs/scoring-api';
 import { nagFindings } from '../helpers/nag';
 
+type ApiOptions = Pick<
+  ScoringApiProps,
+  'webAclArn' | 'domainName' | 'certificateArn' | 'hostedZoneId' | 'hostedZoneName'
+>;
+
+const WEB_ACL_ARN = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/mlserve/0a1b2c3d-1111-2222-3333-444455556666';
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+
 /** A stack holding the API with the network, load balancer, table, bus and bucket it is given. */
-function apiStack(app: App) {
+function apiStack(app: App, options: ApiOptions = {}) {
   const stack = new Stack(app, 'Api', { env: { account: '123456789012', region: 'eu-west-1' } });
   const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
   const alb = new ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: false });
@@ -27,8 +36,17 @@ function apiStack(app: App) {
     listener,
     vpc,
     vpcLinkSubnets: { subnetType: SubnetType.PUBLIC },
+    ...options,
   });
   return { stack, api };
+}
+
+/** The rule ids acknowledged anywhere under `scope`. */
+function acknowledgedRules(scope: IConstruct): string[] {
+  return scope.node
+    .findAll()
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+    .flatMap((m) => Object.keys(m.data as Record<string, string>));
 }
 
 describe('ScoringApi', () => {
@@ -124,5 +142,141 @@ describe('ScoringApi', () => {
       }, '/ScoringApi/'),
     ).toEqual([]);
     expect(name).toBe('mlserve');
+  }, 120_000);
+
+  it('acknowledges AwsSolutions-APIG3 (no WAF) only while no web ACL is configured, and associates none', () => {
+    const { stack, api } = apiStack(new App());
+    Template.fromStack(stack).resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+    expect(acknowledgedRules(api)).toContain('AwsSolutions::AwsSolutions-APIG3');
+  });
+});
+
+describe('ScoringApi with a WAF web ACL', () => {
+  it('associates the web ACL with the API stage', () => {
+    const { stack } = apiStack(new App(), { webAclArn: WEB_ACL_ARN });
+    const template = Template.fromStack(stack);
+    const [stageId] = Object.keys(template.findResources('AWS::ApiGateway::Stage'));
+    const [apiId] = Object.keys(template.findResources('AWS::ApiGateway::RestApi'));
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: WEB_ACL_ARN,
+      ResourceArn: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':apigateway:eu-west-1::/restapis/',
+            { Ref: apiId },
+            '/stages/',
+            { Ref: stageId },
+          ],
+        ],
+      },
+    });
+  });
+
+  it('then satisfies AwsSolutions-APIG3 instead of acknowledging it', () => {
+    let acknowledged: string[] = [];
+    const findings = nagFindings((app) => {
+      acknowledged = acknowledgedRules(apiStack(app, { webAclArn: WEB_ACL_ARN }).api);
+    }, '/ScoringApi/');
+    expect(acknowledged).not.toContain('AwsSolutions::AwsSolutions-APIG3');
+    expect(findings).toEqual([]);
+  }, 120_000);
+});
+
+describe('ScoringApi with a custom domain', () => {
+  const { stack, api } = apiStack(new App(), {
+    domainName: 'models.example.com',
+    certificateArn: CERTIFICATE_ARN,
+    hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+    hostedZoneName: 'example.com',
+  });
+  const template = Template.fromStack(stack);
+
+  it('serves the API on a REGIONAL domain name with TLS 1.2 and the given certificate', () => {
+    template.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: 'models.example.com',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      RegionalCertificateArn: CERTIFICATE_ARN,
+      SecurityPolicy: 'TLS_1_2',
+    });
+    expect(api.customDomain?.domainName).toBeDefined();
+  });
+
+  it("maps the domain's root to the API's stage", () => {
+    const [domainId] = Object.keys(template.findResources('AWS::ApiGateway::DomainName'));
+    const [apiId] = Object.keys(template.findResources('AWS::ApiGateway::RestApi'));
+    const [stageId] = Object.keys(template.findResources('AWS::ApiGateway::Stage'));
+    template.resourceCountIs('AWS::ApiGateway::BasePathMapping', 1);
+    template.hasResourceProperties('AWS::ApiGateway::BasePathMapping', {
+      DomainName: { Ref: domainId },
+      RestApiId: { Ref: apiId },
+      Stage: { Ref: stageId },
+    });
+    const [mapping] = Object.values(template.findResources('AWS::ApiGateway::BasePathMapping')) as {
+      Properties: { BasePath?: string };
+    }[];
+    expect(mapping?.Properties.BasePath).toBeUndefined();
+  });
+
+  it('makes an alias A record in the hosted zone, pointing at the regional domain', () => {
+    const [domainId] = Object.keys(template.findResources('AWS::ApiGateway::DomainName'));
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'models.example.com.',
+      Type: 'A',
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      AliasTarget: {
+        DNSName: { 'Fn::GetAtt': [domainId, 'RegionalDomainName'] },
+        HostedZoneId: { 'Fn::GetAtt': [domainId, 'RegionalHostedZoneId'] },
+      },
+    });
+  });
+
+  it('makes no record without a hosted zone', () => {
+    const bare = Template.fromStack(
+      apiStack(new App(), { domainName: 'models.example.com', certificateArn: CERTIFICATE_ARN }).stack,
+    );
+    bare.resourceCountIs('AWS::ApiGateway::DomainName', 1);
+    bare.resourceCountIs('AWS::Route53::RecordSet', 0);
+  });
+
+  it('refuses a domain without its certificate, a certificate without its domain, and half a hosted zone', () => {
+    expect(() => apiStack(new App(), { domainName: 'models.example.com' })).toThrow(
+      /needs both domainName and certificateArn/,
+    );
+    expect(() => apiStack(new App(), { certificateArn: CERTIFICATE_ARN })).toThrow(
+      /needs both domainName and certificateArn/,
+    );
+    expect(() =>
+      apiStack(new App(), {
+        domainName: 'models.example.com',
+        certificateArn: CERTIFICATE_ARN,
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      }),
+    ).toThrow(/needs both hostedZoneId and hostedZoneName/);
+    expect(() =>
+      apiStack(new App(), {
+        domainName: 'models.example.org',
+        certificateArn: CERTIFICATE_ARN,
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        hostedZoneName: 'example.com',
+      }),
+    ).toThrow(/'models.example.org' is not in the hosted zone 'example.com'/);
+  });
+
+  it("passes cdk-nag's AWS Solutions checks for its own resources", () => {
+    expect(
+      nagFindings((app) => {
+        apiStack(app, {
+          webAclArn: WEB_ACL_ARN,
+          domainName: 'models.example.com',
+          certificateArn: CERTIFICATE_ARN,
+          hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+          hostedZoneName: 'example.com',
+        });
+      }, '/ScoringApi/'),
+    ).toEqual([]);
   }, 120_000);
 });

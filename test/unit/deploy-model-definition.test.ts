@@ -17,6 +17,7 @@ const settings: DeployModelSettings = {
   region: 'eu-west-1',
   containerPort: 8080,
   environment: { MLSERVE_SOURCE_ROOTS: 's3://bucket/models' },
+  release: 'release-2',
   pollSeconds: 10,
   maxPolls: 60,
 };
@@ -62,5 +63,38 @@ describe('deploy-model definition', () => {
     for (const state of Object.values(states)) {
       for (const next of [state.Next, state.Default]) if (next) expect(states).toHaveProperty([next]);
     }
+  });
+
+  it('keeps the running task definition only when it carries both the revision and the release', async () => {
+    const machine = new StateMachine({
+      StartAt: 'NewRevision?',
+      States: {
+        'NewRevision?': states['NewRevision?'],
+        KeepTaskDefinition: { Type: 'Pass', Result: 'keep', End: true },
+        [STATE.registerTaskDefinition]: { Type: 'Pass', Result: 'register', End: true },
+      },
+    } as never);
+    const running = {
+      taskDefinitionArn: { S: 'td' },
+      deployingRevision: { N: '3' },
+      deployingRelease: { S: 'release-2' },
+    };
+    const decide = (serving: Record<string, unknown>) =>
+      machine.run({ model: { Item: { servingRevision: { N: '3' } } }, serving: { Item: serving } } as never).result;
+
+    expect(await decide(running)).toBe('keep');
+    expect(await decide({ ...running, deployingRevision: { N: '2' } })).toBe('register');
+    expect(await decide({ ...running, deployingRelease: { S: 'release-1' } })).toBe('register');
+    const { deployingRelease: _, ...beforeReleases } = running;
+    expect(await decide(beforeReleases)).toBe('register');
+  });
+
+  it('marks a model PENDING when its deployed release is another, and records the release it deploys', () => {
+    const parameters = (name: string) =>
+      (definition.States as Record<string, { Parameters: Record<string, unknown> }>)[name]?.Parameters ?? {};
+    expect(parameters(STATE.markPending).ConditionExpression).toMatch(/deployedRelease <> :release/);
+    expect(parameters(STATE.recordDeployment).UpdateExpression).toMatch(/deployingRelease = :release/);
+    expect(parameters(STATE.recordReady).UpdateExpression).toMatch(/deployedRelease = :release/);
+    expect(parameters(STATE.recordReady).ExpressionAttributeValues).toMatchObject({ ':release': { S: 'release-2' } });
   });
 });

@@ -1,0 +1,154 @@
+/**
+ * The app's configuration: every `mlserve:*` context value (`cdk.json` or `-c key=value`),
+ * validated at synth time with one error naming every problem. Nothing is read from the
+ * environment and nothing is looked up in an AWS account.
+ */
+import type { VpcAttributes } from 'aws-cdk-lib/aws-ec2';
+import type { Node } from 'constructs';
+import { z } from 'zod';
+import type { OnlineStores } from '../core/features/online-stores';
+import { parseOnlineStores } from '../core/features/online-stores';
+import type { NetworkProfile } from './constructs/network';
+
+export interface AppConfig {
+  readonly region: string;
+  readonly networkProfile: NetworkProfile;
+  readonly interfaceEndpoints: boolean;
+  readonly alarmEmail?: string;
+  readonly webAclArn?: string;
+  readonly domainName?: string;
+  readonly certificateArn?: string;
+  readonly hostedZoneId?: string;
+  readonly hostedZoneName?: string;
+  readonly existingVpc?: VpcAttributes;
+  readonly artifactBucketName?: string;
+  readonly onlineStores?: OnlineStores;
+}
+
+const SUBNET_IDS = z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'a subnet id (subnet-…)')).min(1);
+const ROUTE_TABLE_IDS = z.array(z.string().regex(/^rtb-[0-9a-f]+$/, 'a route table id (rtb-…)')).min(1);
+
+/** `mlserve:vpc`: what `Vpc.fromVpcAttributes` needs, so no lookup happens at synth time. */
+const VpcContextSchema = z
+  .strictObject({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'a VPC id (vpc-…)'),
+    availabilityZones: z.array(z.string().min(1)).min(1),
+    publicSubnetIds: SUBNET_IDS.optional(),
+    privateSubnetIds: SUBNET_IDS.optional(),
+    publicSubnetRouteTableIds: ROUTE_TABLE_IDS.optional(),
+    privateSubnetRouteTableIds: ROUTE_TABLE_IDS.optional(),
+  })
+  .superRefine((vpc, ctx) => {
+    if (!vpc.publicSubnetIds && !vpc.privateSubnetIds)
+      ctx.addIssue({ code: 'custom', message: 'give publicSubnetIds (lean) or privateSubnetIds (hardened)' });
+    for (const key of ['publicSubnetIds', 'privateSubnetIds'] as const) {
+      const ids = vpc[key];
+      if (ids && ids.length % vpc.availabilityZones.length !== 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${ids.length} subnets is not a multiple of the ${vpc.availabilityZones.length} availability zones (one per zone, in their order)`,
+        });
+    }
+  });
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+const ScalarContextSchema = z.object({
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1'),
+  networkProfile: z.enum(['lean', 'hardened']),
+  interfaceEndpoints: z.enum(['true', 'false']),
+  alarmEmail: z.email().optional(),
+  webAclArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/.+/, 'a regional WAFv2 web ACL ARN')
+    .optional(),
+  domainName: z.string().regex(DOMAIN, 'a lower-case domain name such as api.example.com').optional(),
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/.+/, 'an ACM certificate ARN')
+    .optional(),
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]+$/, 'a Route 53 hosted zone id (Z…)')
+    .optional(),
+  hostedZoneName: z.string().regex(DOMAIN, 'a domain name such as example.com').optional(),
+  artifactBucketName: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+    .optional(),
+});
+
+/** A context value that may be an object (cdk.json) or its JSON text (`-c key='{…}'`). */
+function structured(value: unknown, key: string, problems: string[]): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    problems.push(`${key}: not valid JSON (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+/** Reads and validates the app's `mlserve:*` context; throws naming every problem. */
+export function readAppConfig(node: Node): AppConfig {
+  const context = (key: string): unknown => {
+    const value = node.tryGetContext(`mlserve:${key}`);
+    return value === '' || value === null ? undefined : value;
+  };
+  const text = (key: string, fallback?: string) => {
+    const value = context(key);
+    return value === undefined ? fallback : String(value);
+  };
+  const problems: string[] = [];
+  const scalars = ScalarContextSchema.safeParse({
+    region: text('region', 'us-east-1'),
+    networkProfile: text('networkProfile', 'lean'),
+    interfaceEndpoints: text('interfaceEndpoints', 'false'),
+    alarmEmail: text('alarmEmail'),
+    webAclArn: text('webAclArn'),
+    domainName: text('domainName'),
+    certificateArn: text('certificateArn'),
+    hostedZoneId: text('hostedZoneId'),
+    hostedZoneName: text('hostedZoneName'),
+    artifactBucketName: text('artifactBucketName'),
+  });
+  if (!scalars.success)
+    for (const issue of scalars.error.issues) problems.push(`mlserve:${issue.path.join('.')}: ${issue.message}`);
+
+  let existingVpc: VpcAttributes | undefined;
+  const rawVpc = context('vpc');
+  if (rawVpc !== undefined) {
+    const before = problems.length;
+    const value = structured(rawVpc, 'mlserve:vpc', problems);
+    const vpc = VpcContextSchema.safeParse(value);
+    if (vpc.success) existingVpc = vpc.data;
+    else if (problems.length === before)
+      for (const issue of vpc.error.issues)
+        problems.push(`mlserve:vpc${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`);
+  }
+
+  let onlineStores: OnlineStores | undefined;
+  const rawStores = context('onlineStores');
+  if (rawStores !== undefined) {
+    try {
+      onlineStores = parseOnlineStores(rawStores, 'mlserve:onlineStores');
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+
+  if (scalars.success) {
+    const { region, certificateArn } = scalars.data;
+    const certificateRegion = certificateArn?.split(':')[3];
+    if (certificateRegion && certificateRegion !== region)
+      problems.push(
+        `mlserve:certificateArn: the certificate is in ${certificateRegion}; a regional API's certificate must be in ${region} (mlserve:region)`,
+      );
+  }
+  if (problems.length > 0 || !scalars.success)
+    throw new Error(`Invalid mlserve configuration (cdk.json context or -c):\n  ${problems.join('\n  ')}`);
+
+  const { interfaceEndpoints, ...rest } = scalars.data;
+  return { ...rest, interfaceEndpoints: interfaceEndpoints === 'true', existingVpc, onlineStores };
+}
