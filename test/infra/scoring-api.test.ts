@@ -97,16 +97,54 @@ describe('ScoringApi', () => {
     });
   });
 
-  it('sends scoring through a VPC link to the load balancer listener', () => {
+  it('sends scoring through a VPC link (v2) to the load balancer listener', () => {
+    const only = (type: string) => {
+      const ids = Object.keys(template.findResources(type));
+      expect(ids).toHaveLength(1);
+      return ids[0] as string;
+    };
+    const link = only('AWS::ApiGatewayV2::VpcLink');
+    const listener = only('AWS::ElasticLoadBalancingV2::Listener');
     template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'ANY',
+      RequestParameters: { 'method.request.path.name': true, 'method.request.path.proxy': true },
       Integration: Match.objectLike({
-        ConnectionType: 'VPC_LINK',
-        ConnectionId: Match.anyValue(),
-        IntegrationTarget: Match.anyValue(),
         Type: 'HTTP_PROXY',
+        IntegrationHttpMethod: 'ANY',
+        ConnectionType: 'VPC_LINK',
+        ConnectionId: { Ref: link },
+        IntegrationTarget: { Ref: listener },
+        Uri: { 'Fn::Join': ['', ['http://', Match.anyValue(), '/model/{name}/{proxy}']] },
+        RequestParameters: {
+          'integration.request.path.name': 'method.request.path.name',
+          'integration.request.path.proxy': 'method.request.path.proxy',
+        },
+        TimeoutInMillis: 29000,
       }),
     });
-    template.resourceCountIs('AWS::ApiGatewayV2::VpcLink', 1);
+  });
+
+  it('lets the VPC link reach only the load balancer, on its listener port', () => {
+    const [link] = Object.values(template.findResources('AWS::ApiGatewayV2::VpcLink')) as {
+      Properties: { SecurityGroupIds: { 'Fn::GetAtt': [string, string] }[]; SubnetIds: unknown[] };
+    }[];
+    const group = link?.Properties.SecurityGroupIds[0]?.['Fn::GetAtt'][0] as string;
+    expect(link?.Properties.SubnetIds).toHaveLength(2);
+    // Its only egress rule is the one to the load balancer (CloudFormation drops a group's
+    // default allow-all rule once an egress rule resource exists for it).
+    const resources = template.toJSON().Resources as Record<string, { Properties: { SecurityGroupEgress?: unknown } }>;
+    expect(resources[group]?.Properties.SecurityGroupEgress).toBeUndefined();
+    const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')) as {
+      Properties: { GroupId: unknown };
+    }[];
+    expect(egress.filter((e) => JSON.stringify(e.Properties.GroupId).includes(group))).toHaveLength(1);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      GroupId: { 'Fn::GetAtt': [group, 'GroupId'] },
+      IpProtocol: 'tcp',
+      FromPort: 80,
+      ToPort: 80,
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Alb'), 'GroupId'] },
+    });
   });
 
   it('answers refusals in JSON', () => {
