@@ -5,7 +5,6 @@
  */
 import { cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
@@ -17,6 +16,7 @@ import {
 import { createConnection } from 'mysql2/promise';
 import type { OnlineStores } from '../core/features/online-stores';
 import type { ModelRegistry } from '../core/registry/registry';
+import { serveDemoModel } from './demo-model';
 import type { LocalMysql } from './local-mysql';
 import { LOCAL_MYSQL_CLUSTER_ARN, LOCAL_MYSQL_SECRET_ARN } from './local-online-stores';
 
@@ -115,19 +115,12 @@ export async function registerFeatureDemo(
   const dir = path.join(artifactDir, FEATURE_DEMO_MODEL, '1');
   await cp(demoModelDir, dir, { recursive: true });
   await writeFile(path.join(dir, 'feature_spec.yaml'), FEATURE_SPEC);
-  await registry.createRegisteredModel({
+  await serveDemoModel(registry, {
     name: FEATURE_DEMO_MODEL,
-    creator: 'admin',
+    dir,
     description:
       'Demo: the iris classifier with feature lookups. Requests carry flower_id; sepals come from DynamoDB, petals from MySQL.',
   });
-  const version = await registry.createModelVersion({ name: FEATURE_DEMO_MODEL, source: pathToFileURL(dir).href });
-  for (let i = 0; i < 100; i++) {
-    if ((await registry.getModelVersion(FEATURE_DEMO_MODEL, version.version)).status !== 'PENDING_REGISTRATION') break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await registry.transitionModelVersionStage(FEATURE_DEMO_MODEL, version.version, 'Production', false);
-  await registry.enableServing(FEATURE_DEMO_MODEL);
   return { model: FEATURE_DEMO_MODEL, curl: featureDemoCurl(url) };
 }
 

@@ -35,6 +35,7 @@ import {
   registerFeatureDemo,
   seedFeatureDemo,
 } from './demo-features';
+import { serveDemoModel } from './demo-model';
 import { DeployRunner, type ExecutionOutcome } from './deploy-runner';
 import { type Gateway, startGateway } from './gateway';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from './local-dynamodb';
@@ -366,18 +367,11 @@ async function registerDemo(
   const demoDir = path.join(REPO_ROOT, 'twin/demo/iris-onnx');
   const dir = path.join(artifactDir, DEMO_MODEL, '1');
   await cp(demoDir, dir, { recursive: true });
-  await registry.createRegisteredModel({
+  await serveDemoModel(registry, {
     name: DEMO_MODEL,
-    creator: 'admin',
+    dir,
     description: 'Demo: an iris classifier (ONNX), registered and served by the local twin on first start.',
   });
-  const version = await registry.createModelVersion({ name: DEMO_MODEL, source: pathToFileURL(dir).href });
-  for (let i = 0; i < 100; i++) {
-    if ((await registry.getModelVersion(DEMO_MODEL, version.version)).status !== 'PENDING_REGISTRATION') break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await registry.transitionModelVersionStage(DEMO_MODEL, version.version, 'Production', false);
-  await registry.enableServing(DEMO_MODEL);
   let features: { model: string; curl: string } | undefined;
   if (stores.mysql) {
     await seedFeatureDemo(dynamo.clientConfig, stores.mysql);
