@@ -230,5 +230,19 @@ export class Operations extends Construct {
         width: 8,
       }),
     );
+    // Versions with a feature spec: the time their lookups add, and keys the stores lacked or failed on.
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Feature lookups: p99 latency per model version (ms)',
+        left: [perModel('FeatureLookupLatency', 'p99')],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Feature lookups: misses and failures per model version',
+        left: [perModel('FeatureLookupMisses', 'Sum')],
+        right: [perModel('FeatureLookupFailures', 'Sum')],
+        width: 12,
+      }),
+    );
   }
 }

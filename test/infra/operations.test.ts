@@ -100,13 +100,20 @@ describe('Operations', () => {
     }
   });
 
-  it('graphs API traffic, each model version from the hosts’ metrics, deploy executions and restarts', () => {
+  it('graphs API traffic, each model version from the hosts’ metrics (feature lookups too), deploy executions and restarts', () => {
     const [dashboard] = Object.values(quiet.findResources('AWS::CloudWatch::Dashboard')) as {
       Properties: { DashboardName: string; DashboardBody: unknown };
     }[];
     expect(dashboard?.Properties.DashboardName).toBe('Ops-operations');
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
-    for (const metric of ['Requests', 'ServerErrors', 'Latency'])
+    for (const metric of [
+      'Requests',
+      'ServerErrors',
+      'Latency',
+      'FeatureLookupLatency',
+      'FeatureLookupMisses',
+      'FeatureLookupFailures',
+    ])
       expect(body).toContain(`SEARCH('{mlserve,Model,Version} MetricName=\\\\\\"${metric}\\\\\\"'`);
     for (const title of [
       'API requests',
