@@ -15,6 +15,12 @@ const DynamoDbStore = z.object({
   type: z.literal('dynamodb'),
   /** The DynamoDB table's name. */
   tableName: z.string().min(3).max(255),
+  /**
+   * The key attributes' types (`S` or `N`), so a key value the request sends as a number (or
+   * as a string of digits) is looked up as the table's type. Without it, a JSON number is sent
+   * as `N` and a string as `S`.
+   */
+  keyTypes: z.record(z.string().regex(IDENTIFIER), z.enum(['S', 'N'])).optional(),
 });
 
 const AuroraMysqlStore = z.object({

@@ -103,6 +103,24 @@ beforeAll(async () => {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: 'account-features',
+      KeySchema: [{ AttributeName: 'account', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'account', AttributeType: 'N' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await ddb.send(
+    new BatchWriteItemCommand({
+      RequestItems: {
+        'account-features': [
+          { PutRequest: { Item: { account: { N: '1001' }, balance: { N: '250.5' } } } },
+          { PutRequest: { Item: { account: { N: '1002' }, balance: { N: '-3' } } } },
+        ],
+      },
+    }),
+  );
   const puts: WriteRequest[] = Array.from({ length: CUSTOMERS }, (_, i) => ({
     PutRequest: {
       Item: {
@@ -149,6 +167,9 @@ beforeAll(async () => {
       stores: {
         customers: { type: 'dynamodb', tableName: 'customer-features' },
         cities: { type: 'dynamodb', tableName: 'city-features' },
+        // Customer ids are strings even when they are digits; accounts are numbers.
+        'customers-typed': { type: 'dynamodb', tableName: 'customer-features', keyTypes: { id: 'S' } },
+        accounts: { type: 'dynamodb', tableName: 'account-features', keyTypes: { account: 'N' } },
         orders: {
           type: 'aurora-mysql',
           clusterArn: CLUSTER,
@@ -237,6 +258,19 @@ describe('DynamoDB lookups', () => {
       ),
     );
     expect(records(input).map((r) => r.population)).toEqual([2_100_000, 1, 520_000, null]);
+  });
+
+  it("sends key values as the store's key types say, whatever JSON type the request used", async () => {
+    const accounts = 'lookups: [{store: dynamodb, table: accounts, keys: [account], features: [balance]}]';
+    const { input } = await lookups(accounts).enrich(frame(['account'], [[1001], ['1002'], [1003]]));
+    expect(records(input).map((r) => r.balance)).toEqual([250.5, -3, null]);
+    await expect(lookups(accounts).enrich(frame(['account'], [['12a']]))).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/Lookup key column 'account' in row 0 must be a number \(store 'accounts'/),
+    });
+    const typed = CUSTOMER_SPEC.replace('table: customers', 'table: customers-typed');
+    const names = await lookups(typed).enrich(frame(['customer_id'], [['c7']]));
+    expect(records(names.input)[0]).toMatchObject({ age: 27 });
   });
 
   it('reads many rows in calls of at most 100 distinct keys', async () => {

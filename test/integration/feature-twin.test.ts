@@ -214,6 +214,23 @@ describe('feature lookups in the local twin', () => {
     });
   }, 120_000);
 
+  it('fails to load a version whose spec names a store the operator did not configure, saying so', async () => {
+    const dir = path.join(twin.artifactDir, 'unknown-store');
+    await cp(path.join(REPO_ROOT, 'twin/demo/iris-onnx'), dir, { recursive: true });
+    await writeFile(
+      path.join(dir, 'feature_spec.yaml'),
+      'lookups:\n  - store: dynamodb\n    table: nowhere\n    keys: [id]\n    features: [sepal_length]\n',
+    );
+    await register('unknown-store', dir);
+    const res = await served('unknown-store', { dataframe_records: [{ id: 'a' }] });
+    expect(res.status).toBe(503);
+    expect(res.json).toMatchObject({
+      message: expect.stringMatching(
+        /failed to load: lookup 'nowhere#1' reads online store 'nowhere', which is not configured/,
+      ),
+    });
+  }, 120_000);
+
   it('reports the lookups in the version’s metrics', async () => {
     const status = await eventually(async () => {
       const res = await fetch(`${twin.url}/model/${FEATURE_DEMO_MODEL}/status`, { headers: twin.adminAuth });

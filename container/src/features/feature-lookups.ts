@@ -7,7 +7,7 @@
  */
 import type { BoundLookup, FeatureSpec } from '../../../core/features/feature-spec';
 import type { Json, ScoringInput } from '../scoring/input';
-import { ScoringError } from '../scoring/parse';
+import { NUMBER, ScoringError } from '../scoring/parse';
 import { type FeatureRow, type KeyValues, keyId, type StoreReader } from './store-readers';
 
 /** The outcome of one request's lookups, for the version's metrics. */
@@ -216,6 +216,8 @@ function rowKeys(table: Table, lookup: BoundLookup): { ids: string[]; unique: Ma
     }
     return at;
   });
+  const keyTypes = lookup.config.type === 'dynamodb' ? (lookup.config.keyTypes ?? {}) : {};
+  const numericKeys = lookup.keys.map((k) => keyTypes[k.storeColumn] === 'N');
   const unique = new Map<string, KeyValues>();
   const ids = table.rows.map((row, r) => {
     const values = positions.map((at, i) => {
@@ -233,6 +235,13 @@ function rowKeys(table: Table, lookup: BoundLookup): { ids: string[]; unique: Ma
           400,
           'INVALID_PARAMETER_VALUE',
           `Lookup key column '${column}' in row ${r} must be a string or a number.`,
+        );
+      }
+      if (numericKeys[i] && !NUMBER.test(String(value))) {
+        throw new ScoringError(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `Lookup key column '${column}' in row ${r} must be a number (store '${lookup.storeName}' keys it by number).`,
         );
       }
       return value;

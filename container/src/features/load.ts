@@ -63,7 +63,7 @@ export function prepareFeatureLookups(
     const store = lookup.config;
     const reader: StoreReader =
       store.type === 'dynamodb'
-        ? new DynamoDbReader(clients.dynamodb, store.tableName, lookup)
+        ? new DynamoDbReader(clients.dynamodb, store.tableName, lookup, store.keyTypes)
         : new AuroraMysqlReader(clients.rds, store, lookup);
     return { lookup, reader };
   });

@@ -59,6 +59,7 @@ export class DynamoDbReader implements StoreReader {
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly lookup: BoundLookup,
+    private readonly keyTypes: Readonly<Record<string, 'S' | 'N'>> = {},
   ) {
     const attributes = [...new Set([...lookup.keys.map((k) => k.storeColumn), ...lookup.features.map((f) => f.name)])];
     this.names = Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a]));
@@ -77,7 +78,8 @@ export class DynamoDbReader implements StoreReader {
         Object.fromEntries(
           this.lookup.keys.map((k, i) => {
             const v = values[i] as string | number;
-            return [k.storeColumn, typeof v === 'number' ? { N: String(v) } : { S: v }];
+            const type = this.keyTypes[k.storeColumn] ?? (typeof v === 'number' ? 'N' : 'S');
+            return [k.storeColumn, type === 'N' ? { N: String(v) } : { S: String(v) }];
           }),
         ),
       ),

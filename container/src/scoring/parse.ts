@@ -238,7 +238,8 @@ function tfServingInput(key: 'instances' | 'inputs', value: Json | undefined): S
   return { kind: 'tensor', data: [value] };
 }
 
-const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+/** A number as text (what pandas reads as one from CSV). */
+export const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /** CSV with a header row, as pandas.read_csv reads it: numbers where cells are numeric, empty cells null. */
 function parseCsvInput(text: string): ScoringInput {
