@@ -2,7 +2,6 @@
  * A local DynamoDB-API server (dynalite) on a loopback port, in-process; data in memory
  * or, with `path`, on disk. The local twin and the integration tests both use it.
  */
-import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -13,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { REGISTRY_TABLE_SCHEMA } from '../core/registry/table-schema';
+import { LOCAL_AWS, listenOnLoopback } from './loopback';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -23,20 +23,10 @@ export interface LocalDynamo {
 
 export async function startLocalDynamo(options: { path?: string; port?: number } = {}): Promise<LocalDynamo> {
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = await listenOnLoopback(server, options.port);
   return {
     endpoint,
-    clientConfig: {
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 3,
-    },
+    clientConfig: { endpoint, ...LOCAL_AWS, maxAttempts: 3 },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

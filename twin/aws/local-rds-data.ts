@@ -26,10 +26,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RDSDataClientConfig } from '@aws-sdk/client-rds-data';
 import mysql, { type FieldPacket, type Pool, type ResultSetHeader } from 'mysql2/promise';
 import { z } from 'zod';
+import { LOCAL_AWS, listenOnLoopback } from '../loopback';
 
 export interface MysqlConnection {
   readonly host: string;
@@ -79,19 +79,10 @@ export async function startLocalRdsData(options: LocalRdsDataOptions): Promise<L
     void dataApi.serve(req, res);
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = await listenOnLoopback(server, options.port);
   return {
     endpoint,
-    clientConfig: {
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    },
+    clientConfig: { endpoint, ...LOCAL_AWS },
     addCluster: (clusterArn, cluster) => dataApi.addCluster(clusterArn, cluster),
     close: async () => {
       await closeServer(server);
