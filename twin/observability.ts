@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { MetricsSnapshot as HostMetrics } from '../container/src/metrics';
 import type { ServingObservability, VersionMetricsWindow } from '../lambdas/serving/observability';
 import type { HostTask } from './aws/host-task';
 
@@ -45,7 +46,7 @@ export class TwinObservability implements ServingObservability {
     const status = task
       ? ((await fetch(`${task.url}/status`)
           .then((r) => r.json())
-          .catch(() => undefined)) as { versions?: { version: number; metrics: Record<string, number> }[] } | undefined)
+          .catch(() => undefined)) as { versions?: { version: number; metrics: HostMetrics }[] } | undefined)
       : undefined;
     return versions.map((version) => {
       const m = status?.versions?.find((v) => v.version === version)?.metrics;
@@ -56,6 +57,7 @@ export class TwinObservability implements ServingObservability {
         serverErrors: m?.serverErrors ?? 0,
         latencyP50Ms: m?.p50Ms,
         latencyP99Ms: m?.p99Ms,
+        featureLookups: m?.featureLookups,
       };
     });
   }

@@ -12,7 +12,18 @@ export interface VersionMetricsWindow {
   readonly serverErrors: number;
   readonly latencyP50Ms?: number;
   readonly latencyP99Ms?: number;
+  /** For a version with feature lookups: their latency, the keys looked up, misses and failed requests. */
+  readonly featureLookups?: {
+    readonly p50Ms?: number;
+    readonly p99Ms?: number;
+    readonly keys: number;
+    readonly misses: number;
+    readonly failures: number;
+  };
 }
+
+/** GetMetricData takes at most 500 queries a call. */
+const MAX_QUERIES = 500;
 
 export interface ServingObservability {
   /** The most recent log lines of one version (oldest first), at most `limit`. */
@@ -57,6 +68,11 @@ export class CloudWatchObservability implements ServingObservability {
           ['server', 'ServerErrors', 'Sum'],
           ['p50', 'Latency', 'p50'],
           ['p99', 'Latency', 'p99'],
+          ['lp50', 'FeatureLookupLatency', 'p50'],
+          ['lp99', 'FeatureLookupLatency', 'p99'],
+          ['lkeys', 'FeatureLookupKeys', 'Sum'],
+          ['lmisses', 'FeatureLookupMisses', 'Sum'],
+          ['lfailures', 'FeatureLookupFailures', 'Sum'],
         ] as const
       ).map(([id, metric, stat]) => ({
         Id: `${id}_${v}`,
@@ -75,21 +91,43 @@ export class CloudWatchObservability implements ServingObservability {
       })),
     );
     if (queries.length === 0) return [];
-    const out = await this.cloudwatch.send(
-      new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: new Date(startMs), EndTime: new Date(endMs) }),
-    );
+    const results = new Map<string, number[]>();
+    for (let i = 0; i < queries.length; i += MAX_QUERIES) {
+      const out = await this.cloudwatch.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries.slice(i, i + MAX_QUERIES),
+          StartTime: new Date(startMs),
+          EndTime: new Date(endMs),
+        }),
+      );
+      for (const r of out.MetricDataResults ?? []) if (r.Id) results.set(r.Id, r.Values ?? []);
+    }
     const value = (id: string, reduce: 'sum' | 'max') => {
-      const values = out.MetricDataResults?.find((r) => r.Id === id)?.Values ?? [];
+      const values = results.get(id) ?? [];
       if (values.length === 0) return undefined;
       return reduce === 'sum' ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
     };
-    return versions.map((v) => ({
-      version: v,
-      requests: value(`requests_${v}`, 'sum') ?? 0,
-      clientErrors: value(`client_${v}`, 'sum') ?? 0,
-      serverErrors: value(`server_${v}`, 'sum') ?? 0,
-      latencyP50Ms: value(`p50_${v}`, 'max'),
-      latencyP99Ms: value(`p99_${v}`, 'max'),
-    }));
+    return versions.map((v) => {
+      const lookupKeys = value(`lkeys_${v}`, 'sum');
+      const lookupFailures = value(`lfailures_${v}`, 'sum');
+      return {
+        version: v,
+        requests: value(`requests_${v}`, 'sum') ?? 0,
+        clientErrors: value(`client_${v}`, 'sum') ?? 0,
+        serverErrors: value(`server_${v}`, 'sum') ?? 0,
+        latencyP50Ms: value(`p50_${v}`, 'max'),
+        latencyP99Ms: value(`p99_${v}`, 'max'),
+        featureLookups:
+          lookupKeys === undefined && lookupFailures === undefined
+            ? undefined
+            : {
+                p50Ms: value(`lp50_${v}`, 'max'),
+                p99Ms: value(`lp99_${v}`, 'max'),
+                keys: lookupKeys ?? 0,
+                misses: value(`lmisses_${v}`, 'sum') ?? 0,
+                failures: lookupFailures ?? 0,
+              },
+      };
+    });
   }
 }

@@ -227,6 +227,17 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
           server_errors: w.serverErrors,
           latency_p50_ms: w.latencyP50Ms,
           latency_p99_ms: w.latencyP99Ms,
+          ...(w.featureLookups
+            ? {
+                feature_lookups: {
+                  keys: w.featureLookups.keys,
+                  misses: w.featureLookups.misses,
+                  failures: w.featureLookups.failures,
+                  latency_p50_ms: w.featureLookups.p50Ms,
+                  latency_p99_ms: w.featureLookups.p99Ms,
+                },
+              }
+            : {}),
         })),
       };
     },

@@ -238,5 +238,14 @@ describe('feature lookups in the local twin', () => {
       return (await res.json()) as { versions: { metrics: { featureLookups?: Record<string, number> } }[] };
     });
     expect(status.versions[0]?.metrics.featureLookups).toMatchObject({ requests: 1, keys: 6, misses: 0, failures: 0 });
+    const history = await twin.call('GET', '/api/2.0/preview/mlflow/endpoints/get-metric-history', {
+      registered_model_name: FEATURE_DEMO_MODEL,
+    });
+    expect(history.json.metrics).toEqual([
+      expect.objectContaining({
+        endpoint_version_name: '1',
+        feature_lookups: expect.objectContaining({ keys: 6, misses: 0, failures: 0 }),
+      }),
+    ]);
   });
 });
