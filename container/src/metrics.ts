@@ -156,16 +156,15 @@ export class VersionMetrics {
       { Name: 'ServerErrors', Unit: 'Count' },
       { Name: 'Latency', Unit: 'Milliseconds' },
     ];
-    const lookups =
-      w.lookups > 0
-        ? {
-            FeatureLookupLatency: this.lookupLatency.take(),
-            FeatureLookupKeys: w.lookupKeys,
-            FeatureLookupMisses: w.lookupMisses,
-            FeatureLookupFailures: w.lookupFailures,
-          }
-        : {};
+    // Versions with feature lookups add their figures (and the metrics' declarations).
+    let lookups = {};
     if (w.lookups > 0) {
+      lookups = {
+        FeatureLookupLatency: this.lookupLatency.take(),
+        FeatureLookupKeys: w.lookupKeys,
+        FeatureLookupMisses: w.lookupMisses,
+        FeatureLookupFailures: w.lookupFailures,
+      };
       metrics.push(
         { Name: 'FeatureLookupLatency', Unit: 'Milliseconds' },
         { Name: 'FeatureLookupKeys', Unit: 'Count' },

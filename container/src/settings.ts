@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { type OnlineStores, parseOnlineStores } from '../../core/features/online-stores';
+import { schemaProblems } from '../../core/shared/schema-problems';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const flag = z
@@ -72,7 +73,7 @@ export interface HostSettings {
 export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings {
   const parsed = Schema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = schemaProblems(parsed.error);
     throw new Error(`Invalid model host settings: ${problems}`);
   }
   const e = parsed.data;

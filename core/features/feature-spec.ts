@@ -14,6 +14,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { schemaProblems } from '../shared/schema-problems';
 import { IDENTIFIER, type OnlineStore, type OnlineStores, STORE_NAME, type StoreType } from './online-stores';
 
 /** Where each form of spec lives inside the artifact. */
@@ -107,10 +108,6 @@ const MlserveSpecSchema = z.strictObject({
   model_columns: z.array(requestColumn).min(1).optional(),
 });
 
-function describe(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-}
-
 function readYaml(text: string, file: string): unknown {
   try {
     return parseYaml(text);
@@ -122,7 +119,7 @@ function readYaml(text: string, file: string): unknown {
 /** Reads mlserve's `feature_spec.yaml`. */
 export function parseMlserveSpec(text: string): FeatureSpec {
   const parsed = MlserveSpecSchema.safeParse(readYaml(text, MLSERVE_SPEC_FILE));
-  if (!parsed.success) throw new FeatureSpecError(`${MLSERVE_SPEC_FILE} is invalid: ${describe(parsed.error)}`);
+  if (!parsed.success) throw new FeatureSpecError(`${MLSERVE_SPEC_FILE} is invalid: ${schemaProblems(parsed.error)}`);
   const lookups = parsed.data.lookups.map(
     (l, i): FeatureLookup => ({
       name: l.name ?? `${l.table}#${i + 1}`,
@@ -161,7 +158,8 @@ const DatabricksSpecSchema = z.looseObject({
 /** Reads the spec a Databricks FeatureStoreClient model carries. */
 export function parseDatabricksSpec(text: string): FeatureSpec {
   const parsed = DatabricksSpecSchema.safeParse(readYaml(text, DATABRICKS_SPEC_FILE));
-  if (!parsed.success) throw new FeatureSpecError(`${DATABRICKS_SPEC_FILE} is invalid: ${describe(parsed.error)}`);
+  if (!parsed.success)
+    throw new FeatureSpecError(`${DATABRICKS_SPEC_FILE} is invalid: ${schemaProblems(parsed.error)}`);
   const groups = new Map<string, { table: string; keys: string[]; features: LookupFeature[] }>();
   const modelColumns: string[] = [];
   for (const column of parsed.data.input_columns) {

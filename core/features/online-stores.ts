@@ -5,6 +5,7 @@
  * `MLSERVE_ONLINE_STORES` variable of each serving task, set by CDK or the local twin).
  */
 import { z } from 'zod';
+import { schemaProblems } from '../shared/schema-problems';
 
 /** A store name as a feature spec writes it. */
 export const STORE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -84,7 +85,7 @@ export function parseOnlineStores(raw: unknown, source = 'MLSERVE_ONLINE_STORES'
   }
   const parsed = OnlineStoresSchema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = schemaProblems(parsed.error);
     throw new Error(`${source} is not a valid online-store configuration: ${problems}`);
   }
   return parsed.data;

@@ -29,6 +29,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { RDSDataClientConfig } from '@aws-sdk/client-rds-data';
 import mysql, { type FieldPacket, type Pool, type ResultSetHeader } from 'mysql2/promise';
 import { z } from 'zod';
+import { schemaProblems } from '../../core/shared/schema-problems';
 import { LOCAL_AWS, listenOnLoopback } from '../loopback';
 
 export interface MysqlConnection {
@@ -356,7 +357,7 @@ function parseRequest(body: string): ExecuteStatementRequest {
   }
   const parsed = ExecuteStatementSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    const problems = schemaProblems(parsed.error, '(body)');
     throw badRequest(`Invalid request: ${problems}`);
   }
   return parsed.data;

@@ -89,9 +89,9 @@ export class FeatureLookups {
       this.lookups.map((l, i) => this.fetch(l, keysPerLookup[i] as ReturnType<typeof rowKeys>, signal)),
     );
 
-    const columns = [...table.columns];
+    const columns = table.columns;
     const index = new Map(columns.map((c, i) => [c, i]));
-    const rows = table.rows.map((r) => [...r]);
+    const rows = table.rows;
     let misses = 0;
     let keys = 0;
     let cacheHits = 0;
@@ -181,7 +181,7 @@ export class FeatureLookups {
   }
 }
 
-/** The request as named columns and rows: lookups join by column name. */
+/** The request as named columns and rows (fresh arrays the join may fill): lookups join by column name. */
 function asTable(input: ScoringInput): Table {
   if (input.kind === 'dataframe' && input.columns) {
     return { columns: [...input.columns], rows: input.rows.map((r) => [...r]) };
