@@ -7,6 +7,7 @@
  */
 
 import type { RegistryTable, TokenRecord } from '../registry/dynamo-store';
+import { isModelName, principalProblem } from '../registry/validation';
 import { MlflowError, notFound } from '../shared/errors';
 import { includes, isPermissionLevel, PERMISSION_LEVELS, type PermissionLevel } from './levels';
 import { hashTokenSecret, newTokenSecret, tokenFromAuthorization, tokenIdOf } from './secrets';
@@ -48,7 +49,6 @@ export const DEFAULT_CACHE_TTL_MS = 60_000;
 /** The coarse last-used time is written at most this often per token. */
 const LAST_USED_EVERY_MS = 15 * 60_000;
 const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
-const PRINCIPAL_NAME = /^[A-Za-z0-9_.@+-]{1,128}$/;
 
 export const unauthenticated = (message: string) => new MlflowError('UNAUTHENTICATED', message);
 export const denied = (message: string) => new MlflowError('PERMISSION_DENIED', message);
@@ -108,6 +108,8 @@ export class AccessControl {
   /** The caller's level on a model (admins: CAN_MANAGE); undefined when none or the model does not exist. */
   async levelOn(caller: Caller, model: string): Promise<PermissionLevel | undefined> {
     if (caller.admin) return 'CAN_MANAGE';
+    // No model can have a name that breaks the naming rules; such a name never reaches the table.
+    if (!isModelName(model)) return undefined;
     const key = `${caller.tokenId}\u0000${caller.principal}\u0000${model}`;
     const now = this.now();
     const cached = this.levels.get(key);
@@ -157,12 +159,7 @@ export class AccessControl {
   }
 
   private async issue(principal: string, description: string, lifetimeSeconds?: number) {
-    if (!PRINCIPAL_NAME.test(principal)) {
-      throw new MlflowError(
-        'INVALID_PARAMETER_VALUE',
-        `Invalid principal '${principal}': use letters, digits and _ . @ + -.`,
-      );
-    }
+    checkPrincipal(principal);
     if (description.length > 1000)
       throw new MlflowError('INVALID_PARAMETER_VALUE', 'The description is longer than 1000 characters.');
     if (
@@ -197,6 +194,7 @@ export class AccessControl {
     if (!caller.admin && principal !== undefined && principal !== caller.principal) {
       throw denied("Only an admin may list another principal's tokens.");
     }
+    if (principal !== undefined) checkPrincipal(principal);
     const who = caller.admin ? principal : caller.principal;
     return (await this.table.listTokens(who)).sort((a, b) => a.createdAt - b.createdAt).map(tokenInfo);
   }
@@ -245,8 +243,14 @@ export class AccessControl {
 
   /** Gives a principal (or takes away its) admin rights. */
   async setAdmin(principal: string, admin: boolean): Promise<void> {
+    checkPrincipal(principal);
     await this.table.putPrincipal(principal, admin);
   }
+}
+
+function checkPrincipal(principal: string): void {
+  const problem = principalProblem(principal);
+  if (problem !== undefined) throw new MlflowError('INVALID_PARAMETER_VALUE', problem);
 }
 
 function tokenInfo(t: TokenRecord): TokenInfo {

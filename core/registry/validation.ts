@@ -1,5 +1,10 @@
-/** Limits and rules on what the registry accepts, shared by every entry point. */
+/**
+ * Limits and rules on what the registry accepts, shared by every entry point. Each rule answers
+ * the problem with a value in MLflow's words (undefined when there is none); the `validate…`
+ * functions throw it, and `identifiers.ts` turns the same rules into the APIs' schemas.
+ */
 import { invalidParameter } from '../shared/errors';
+import { canonicalStage, STAGES } from './model';
 
 export const LIMITS = {
   nameLength: 256,
@@ -11,22 +16,48 @@ export const LIMITS = {
   runIdLength: 32 * 4,
   runLinkLength: 500,
   tagsPerRequest: 100,
+  principalLength: 128,
 } as const;
 
-export function validateModelName(name: string, field = 'name'): void {
-  if (name === '') throw invalidParameter(`Missing value for required parameter '${field}'.`);
+/** What a rule answers: the problem with a value, or undefined when it is fine. */
+export type Problem = string | undefined;
+
+function throwProblem(problem: Problem): void {
+  if (problem !== undefined) throw invalidParameter(problem);
+}
+
+/** The start of a long value, for messages that quote it. */
+function quoted(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 40)}…` : value;
+}
+
+/**
+ * A registered model name: 1 to 256 characters (UTF-16 code units, as JavaScript counts them;
+ * at most 768 UTF-8 bytes, well inside DynamoDB's key limits), well-formed Unicode, and usable
+ * as one segment of /model/<name>/<ref>/invocations.
+ */
+export function modelNameProblem(name: string, field = 'name'): Problem {
+  if (name === '') return `Missing value for required parameter '${field}'.`;
   if (name.length > LIMITS.nameLength) {
-    throw invalidParameter(
-      `Registered model name is ${name.length} characters long; the limit is ${LIMITS.nameLength}.`,
-    );
+    return `Registered model name '${quoted(name)}' (parameter '${field}') is ${name.length} characters long; the limit is ${LIMITS.nameLength}.`;
   }
-  // Names appear as one segment of /model/<name>/<ref>/invocations.
+  if (!name.isWellFormed()) {
+    return `Invalid registered model name (parameter '${field}'): it is not well-formed Unicode (a lone UTF-16 surrogate).`;
+  }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[/\\\u0000-\u001f\u007f]/.test(name) || name === '.' || name === '..' || name.trim() !== name) {
-    throw invalidParameter(
-      `Invalid registered model name '${name}': it may not contain '/', '\\' or control characters, be '.' or '..', or start or end with spaces.`,
-    );
+    return `Invalid registered model name '${name}' (parameter '${field}'): it may not contain '/', '\\' or control characters, be '.' or '..', or start or end with spaces.`;
   }
+  return undefined;
+}
+
+export function validateModelName(name: string, field = 'name'): void {
+  throwProblem(modelNameProblem(name, field));
+}
+
+/** Whether a model could be named this: a name that fails the rules names no model. */
+export function isModelName(name: string): boolean {
+  return modelNameProblem(name) === undefined;
 }
 
 /** Python's posixpath.normpath, for the tag-name check MLflow makes. */
@@ -44,67 +75,102 @@ function normpath(p: string): string {
   return joined || '.';
 }
 
-/** MLflow's tag key rules: a safe relative name of letters, digits and `_ - . space : /`. */
-export function validateTagKey(key: string): void {
-  if (key === '') throw invalidParameter("Missing value for required parameter 'key'.");
+/** MLflow's tag key rules: a safe relative name of letters, digits and `_ - . space : /`; at most 250 characters. */
+export function tagKeyProblem(key: string, field = 'key'): Problem {
+  if (key === '') return `Missing value for required parameter '${field}'.`;
+  if (key.length > LIMITS.tagKeyLength) {
+    return `Tag key '${quoted(key)}' is ${key.length} characters long; the limit is ${LIMITS.tagKeyLength}.`;
+  }
   if (!/^[/\w.\- :]*$/.test(key)) {
-    throw invalidParameter(
-      `Invalid tag name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).`,
-    );
+    return `Invalid tag name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).`;
   }
   const norm = normpath(key);
   if (norm !== key || norm === '.' || norm.startsWith('..') || norm.startsWith('/')) {
-    throw invalidParameter(
-      `Invalid tag name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${norm}'`,
-    );
+    return `Invalid tag name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${norm}'`;
   }
+  return undefined;
+}
+
+export function tagValueProblem(value: string, key?: string): Problem {
+  if (value.length > LIMITS.tagValueLength) {
+    const of = key === undefined ? '' : ` for key '${quoted(key)}'`;
+    return `Tag value${of} is ${value.length} characters long; the limit is ${LIMITS.tagValueLength}.`;
+  }
+  return undefined;
+}
+
+export function validateTagKey(key: string): void {
+  throwProblem(tagKeyProblem(key));
 }
 
 export function validateTag(key: string, value: string): void {
-  validateTagKey(key);
-  if (key.length > LIMITS.tagKeyLength) {
-    throw invalidParameter(
-      `Tag key '${key.slice(0, 40)}…' is ${key.length} characters long; the limit is ${LIMITS.tagKeyLength}.`,
-    );
+  throwProblem(tagKeyProblem(key) ?? tagValueProblem(value, key));
+}
+
+export function descriptionProblem(description: string): Problem {
+  if (description.length > LIMITS.descriptionLength) {
+    return `Description is ${description.length} characters long; the limit is ${LIMITS.descriptionLength}.`;
   }
-  if (value.length > LIMITS.tagValueLength) {
-    throw invalidParameter(
-      `Tag value for key '${key}' is ${value.length} characters long; the limit is ${LIMITS.tagValueLength}.`,
-    );
-  }
+  return undefined;
 }
 
 export function validateDescription(description: string): void {
-  if (description.length > LIMITS.descriptionLength) {
-    throw invalidParameter(
-      `Description is ${description.length} characters long; the limit is ${LIMITS.descriptionLength}.`,
-    );
+  throwProblem(descriptionProblem(description));
+}
+
+/** MLflow's alias rules: letters, digits, `_` and `-`; not `latest` nor `v<number>`; at most 255 characters. */
+export function aliasProblem(alias: string): Problem {
+  if (alias === '') return 'Registered model alias name cannot be empty.';
+  if (alias.length > LIMITS.aliasLength) {
+    return `Alias '${quoted(alias)}' is ${alias.length} characters long; the limit is ${LIMITS.aliasLength}.`;
   }
+  if (!/^[\w-]+$/.test(alias)) {
+    return `Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`;
+  }
+  if (alias.toLowerCase() === 'latest') return "'latest' alias name (case insensitive) is reserved.";
+  if (/^[vV]\d+$/.test(alias)) return `Version alias name '${alias}' is reserved.`;
+  return undefined;
 }
 
 export function validateAlias(alias: string): void {
-  if (alias === '') throw invalidParameter('Registered model alias name cannot be empty.');
-  if (!/^[\w-]+$/.test(alias)) {
-    throw invalidParameter(
-      `Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`,
-    );
+  throwProblem(aliasProblem(alias));
+}
+
+/** A version, given as a string or a number ("3", 3): a positive integer. */
+export function versionProblem(value: string | number, field = 'version'): Problem {
+  const text = String(value).trim();
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    return `Parameter '${field}' must be a positive integer, got '${quoted(String(value))}'.`;
   }
-  if (alias.length > LIMITS.aliasLength) {
-    throw invalidParameter(
-      `Alias '${alias.slice(0, 40)}…' is ${alias.length} characters long; the limit is ${LIMITS.aliasLength}.`,
-    );
-  }
-  if (alias.toLowerCase() === 'latest') {
-    throw invalidParameter("'latest' alias name (case insensitive) is reserved.");
-  }
-  if (/^[vV]\d+$/.test(alias)) throw invalidParameter(`Version alias name '${alias}' is reserved.`);
+  return undefined;
 }
 
 /** Parses a version given as a string or number ("3", 3) into a positive integer. */
 export function parseVersion(value: string | number, field = 'version'): number {
-  const text = String(value).trim();
-  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw invalidParameter(`Parameter '${field}' must be a positive integer, got '${value}'.`);
+  throwProblem(versionProblem(value, field));
+  return Number(String(value).trim());
+}
+
+/** A stage, in any case: None, Staging, Production or Archived. */
+export function stageProblem(input: string): Problem {
+  if (canonicalStage(input)) return undefined;
+  return `Invalid Model Version stage: ${quoted(input)}. Value must be one of ${STAGES.join(', ')}.`;
+}
+
+/** A principal (who a token and a permission belong to): 1 to 128 of letters, digits and `_ . @ + -`. */
+export function principalProblem(principal: string, field = 'principal'): Problem {
+  if (principal === '') return `Missing value for required parameter '${field}'.`;
+  if (principal.length > LIMITS.principalLength) {
+    return `Principal '${quoted(principal)}' (parameter '${field}') is ${principal.length} characters long; the limit is ${LIMITS.principalLength}.`;
   }
-  return Number(text);
+  if (!/^[A-Za-z0-9_.@+-]+$/.test(principal)) {
+    return `Invalid principal '${principal}': use letters, digits and _ . @ + -.`;
+  }
+  return undefined;
+}
+
+/** A permission level, one of `levels` (the access levels, which the registry does not define). */
+export function permissionLevelProblem(level: string, levels: readonly string[]): Problem {
+  if (levels.includes(level)) return undefined;
+  return `Invalid permission level '${quoted(level)}'. Use one of ${levels.join(', ')}.`;
 }

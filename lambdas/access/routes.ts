@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { AccessControl, Requirement } from '../../core/auth/access';
 import { PERMISSION_LEVELS } from '../../core/auth/levels';
+import { modelName, permissionLevel, principalName, tokenId } from '../../core/registry/identifiers';
 import type { ModelRegistry } from '../../core/registry/registry';
 import type { TableRoute } from '../shared/routing';
 
@@ -35,7 +36,7 @@ export const TOKEN_ROUTES: readonly AccessRoute[] = [
     params: z.object({
       description: z.string().optional(),
       lifetime_seconds: intLike.optional(),
-      principal: z.string().min(1).optional(),
+      principal: principalName().optional(),
     }),
     access: authenticated,
     run: async ({ access }, p, caller) => {
@@ -50,14 +51,14 @@ export const TOKEN_ROUTES: readonly AccessRoute[] = [
   route({
     method: 'GET',
     path: 'list',
-    params: z.object({ principal: z.string().min(1).optional() }),
+    params: z.object({ principal: principalName().optional() }),
     access: authenticated,
     run: async ({ access }, p, caller) => ({ token_infos: await access.listTokens(caller, p.principal) }),
   }),
   route({
     method: 'POST',
     path: 'revoke',
-    params: z.object({ token_id: z.string().min(1) }),
+    params: z.object({ token_id: tokenId() }),
     access: authenticated,
     run: async ({ access }, p, caller) => {
       await access.revokeToken(caller, p.token_id);
@@ -67,7 +68,7 @@ export const TOKEN_ROUTES: readonly AccessRoute[] = [
   route({
     method: 'POST',
     path: 'set-admin',
-    params: z.object({ principal: z.string().regex(/^[A-Za-z0-9_.@+-]{1,128}$/), admin: z.boolean() }),
+    params: z.object({ principal: principalName(), admin: z.boolean() }),
     access: () => ({ kind: 'admin' }),
     run: async ({ access }, p) => {
       await access.setAdmin(p.principal, p.admin);
@@ -87,7 +88,7 @@ export const PERMISSION_ROUTES: readonly AccessRoute[] = [
   route({
     method: 'GET',
     path: 'get',
-    params: z.object({ name: z.string().min(1) }),
+    params: z.object({ name: modelName() }),
     access: (p) => ({ kind: 'model', model: p.name, level: 'CAN_MANAGE' }),
     run: async ({ registry }, p) => aclJson(p.name, await registry.getPermissions(p.name)),
   }),
@@ -95,8 +96,10 @@ export const PERMISSION_ROUTES: readonly AccessRoute[] = [
     method: 'POST',
     path: 'update',
     params: z.object({
-      name: z.string().min(1),
-      access_control_list: z.array(z.object({ principal: z.string(), permission_level: z.string().nullable() })),
+      name: modelName(),
+      access_control_list: z.array(
+        z.object({ principal: principalName(), permission_level: permissionLevel().nullable() }),
+      ),
     }),
     access: (p) => ({ kind: 'model', model: p.name, level: 'CAN_MANAGE' }),
     run: async ({ registry }, p) =>

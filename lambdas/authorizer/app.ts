@@ -7,7 +7,9 @@
  * - the APIs use the Authorization header alone; the policy allows the API paths, and each
  *   handler checks the per-model level itself.
  * A token that is unknown, expired or revoked is refused (401); one without permission on the
- * model gets a Deny policy (403).
+ * model gets a Deny policy (403), and so does a valid token with a scoring path that names no
+ * possible model (a malformed or over-long name, which the twin answers 400): an authorizer
+ * can only allow, deny or refuse.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
@@ -33,8 +35,8 @@ export function createAuthorizer(access: AccessControl, logger: Logger) {
     try {
       decision = await authorizeRequest(access, { path, authorization: headerOf(event.headers, 'authorization') });
     } catch (error) {
-      if (error instanceof MlflowError && error.errorCode === 'PERMISSION_DENIED') {
-        logger.info('denied', { path, status: 403 });
+      if (error instanceof MlflowError && error.status < 500 && error.errorCode !== 'UNAUTHENTICATED') {
+        logger.info('denied', { path: path.slice(0, 300), status: 403, reason: error.errorCode });
         return {
           principalId: 'denied',
           policyDocument: {
@@ -43,8 +45,8 @@ export function createAuthorizer(access: AccessControl, logger: Logger) {
           },
         };
       }
-      if (error instanceof MlflowError && error.status < 500) {
-        logger.info('unauthenticated', { path, status: 401 });
+      if (error instanceof MlflowError && error.errorCode === 'UNAUTHENTICATED') {
+        logger.info('unauthenticated', { path: path.slice(0, 300), status: 401 });
         // API Gateway turns exactly this into its UNAUTHORIZED (401) gateway response.
         throw new Error('Unauthorized');
       }

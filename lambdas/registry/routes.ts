@@ -5,9 +5,19 @@
 import { z } from 'zod';
 import { AccessControl, type Caller, type Requirement } from '../../core/auth/access';
 import type { PermissionLevel } from '../../core/auth/levels';
+import {
+  aliasName,
+  description,
+  modelName,
+  stageList,
+  stageName,
+  tag,
+  tagKey,
+  tagValue,
+  versionNumber,
+} from '../../core/registry/identifiers';
 import type { Page } from '../../core/registry/model';
 import type { ModelRegistry, SearchRequest } from '../../core/registry/registry';
-import { parseVersion } from '../../core/registry/validation';
 import { modelVersionJson, registeredModelJson } from './mlflow-json';
 
 export const API_PREFIX = '/api/2.0/mlflow/';
@@ -15,10 +25,10 @@ export const API_PREFIX = '/api/2.0/mlflow/';
 const text = z.string();
 /** A required string: absent or empty is "missing", as MLflow's _assert_required. */
 const required = z.string().min(1);
-const name = required;
+const name = modelName();
 /** Versions are strings in MLflow's protocol; numbers are accepted too. */
-const version = z.union([z.string().min(1), z.number()]).transform((v) => parseVersion(v));
-const tags = z.array(z.object({ key: text, value: text })).optional();
+const version = versionNumber();
+const tags = z.array(tag()).optional();
 /** Query strings carry everything as text; bodies may carry numbers. */
 const intLike = z
   .union([z.number().int(), z.string().regex(/^-?[0-9]+$/)])
@@ -114,7 +124,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'registered-models/create',
-    params: z.object({ name, tags, description: text.optional() }),
+    params: z.object({ name, tags, description: description().optional() }),
     access: () => authenticated,
     run: async (r, p, caller) => ({
       registered_model: registeredModelJson(await r.createRegisteredModel({ ...p, creator: caller.principal })),
@@ -133,7 +143,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'PATCH',
     path: 'registered-models/update',
-    params: z.object({ name, description: text.optional() }),
+    params: z.object({ name, description: description().optional() }),
     access: on('CAN_EDIT'),
     run: async (r, p) => ({
       registered_model: registeredModelJson(await r.updateRegisteredModel(p.name, p.description)),
@@ -142,7 +152,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'registered-models/rename',
-    params: z.object({ name, new_name: name }),
+    params: z.object({ name, new_name: modelName('new_name') }),
     access: on('CAN_MANAGE'),
     run: async (r, p) => ({ registered_model: registeredModelJson(await r.renameRegisteredModel(p.name, p.new_name)) }),
   }),
@@ -159,7 +169,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'registered-models/set-tag',
-    params: z.object({ name, key: required, value: text.default('') }),
+    params: z.object({ name, key: tagKey(), value: tagValue().default('') }),
     access: on('CAN_EDIT'),
     run: async (r, p) => {
       await r.setRegisteredModelTag(p.name, p.key, p.value);
@@ -169,7 +179,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'DELETE',
     path: 'registered-models/delete-tag',
-    params: z.object({ name, key: required }),
+    params: z.object({ name, key: tagKey() }),
     access: on('CAN_EDIT'),
     run: async (r, p) => {
       await r.deleteRegisteredModelTag(p.name, p.key);
@@ -179,7 +189,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'registered-models/alias',
-    params: z.object({ name, alias: required, version }),
+    params: z.object({ name, alias: aliasName(), version }),
     access: on('CAN_MANAGE_PRODUCTION_VERSIONS'),
     run: async (r, p) => {
       await r.setAlias(p.name, p.alias, p.version);
@@ -189,7 +199,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'DELETE',
     path: 'registered-models/alias',
-    params: z.object({ name, alias: required }),
+    params: z.object({ name, alias: aliasName() }),
     access: on('CAN_MANAGE_PRODUCTION_VERSIONS'),
     run: async (r, p) => {
       await r.deleteAlias(p.name, p.alias);
@@ -199,7 +209,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'GET',
     path: 'registered-models/alias',
-    params: z.object({ name, alias: required }),
+    params: z.object({ name, alias: aliasName() }),
     access: on('CAN_READ'),
     run: async (r, p) => ({ model_version: modelVersionJson(await r.getVersionByAlias(p.name, p.alias)) }),
   }),
@@ -207,7 +217,7 @@ export const ROUTES: readonly Route[] = [
     route({
       method,
       path: 'registered-models/get-latest-versions',
-      params: z.object({ name, stages: stringList }),
+      params: z.object({ name, stages: stageList().optional() }),
       access: on('CAN_READ'),
       run: async (r, p) => {
         const versions = await r.getLatestVersions(p.name, p.stages);
@@ -225,7 +235,7 @@ export const ROUTES: readonly Route[] = [
       run_id: text.optional(),
       tags,
       run_link: text.optional(),
-      description: text.optional(),
+      description: description().optional(),
     }),
     access: on('CAN_EDIT'),
     run: async (r, p) => ({
@@ -252,7 +262,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'PATCH',
     path: 'model-versions/update',
-    params: z.object({ name, version, description: text.optional() }),
+    params: z.object({ name, version, description: description().optional() }),
     access: on('CAN_EDIT'),
     run: async (r, p) => ({
       model_version: modelVersionJson(await r.updateModelVersion(p.name, p.version, p.description)),
@@ -271,7 +281,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'model-versions/transition-stage',
-    params: z.object({ name, version, stage: required, archive_existing_versions: bool }),
+    params: z.object({ name, version, stage: stageName(), archive_existing_versions: bool }),
     access: transitionAccess,
     run: async (r, p) => ({
       model_version: modelVersionJson(
@@ -282,7 +292,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'POST',
     path: 'model-versions/set-tag',
-    params: z.object({ name, version, key: required, value: text.default('') }),
+    params: z.object({ name, version, key: tagKey(), value: tagValue().default('') }),
     access: on('CAN_EDIT'),
     run: async (r, p) => {
       await r.setModelVersionTag(p.name, p.version, p.key, p.value);
@@ -292,7 +302,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: 'DELETE',
     path: 'model-versions/delete-tag',
-    params: z.object({ name, version, key: required }),
+    params: z.object({ name, version, key: tagKey() }),
     access: on('CAN_EDIT'),
     run: async (r, p) => {
       await r.deleteModelVersionTag(p.name, p.version, p.key);

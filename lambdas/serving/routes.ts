@@ -5,18 +5,18 @@
 import { z } from 'zod';
 import { AccessControl, type Caller, type Requirement } from '../../core/auth/access';
 import type { PermissionLevel } from '../../core/auth/levels';
+import { modelName, tag, tagKey, versionNumber } from '../../core/registry/identifiers';
 import type { ModelVersion, VersionServingStatus } from '../../core/registry/model';
 import type { ModelRegistry } from '../../core/registry/registry';
-import { parseVersion } from '../../core/registry/validation';
 import type { Route } from '../registry/routes';
 import type { TableRoute } from '../shared/routing';
 import type { ServingObservability } from './observability';
 
 export const SERVING_PREFIX = '/api/2.0/preview/mlflow/endpoints/';
 
-const modelName = z.string().min(1);
-const model = z.object({ registered_model_name: modelName });
-const versionName = z.union([z.string().min(1), z.number()]).transform((v) => parseVersion(v, 'endpoint_version_name'));
+const registeredModelName = modelName('registered_model_name');
+const model = z.object({ registered_model_name: registeredModelName });
+const versionName = versionNumber('endpoint_version_name');
 const intLike = z
   .union([z.number().int(), z.string().regex(/^-?[0-9]+$/)])
   .transform(Number)
@@ -170,7 +170,11 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
   route({
     method: 'GET',
     path: 'get-version-logs',
-    params: z.object({ registered_model_name: modelName, endpoint_version_name: versionName, max_lines: intLike }),
+    params: z.object({
+      registered_model_name: registeredModelName,
+      endpoint_version_name: versionName,
+      max_lines: intLike,
+    }),
     access: on('CAN_READ'),
     run: async ({ registry, observability }, p) => {
       await registry.getModelVersion(p.registered_model_name, p.endpoint_version_name);
@@ -186,7 +190,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'GET',
     path: 'get-event-history',
     params: z.object({
-      registered_model_name: modelName,
+      registered_model_name: registeredModelName,
       endpoint_version_name: versionName.optional(),
       max_results: intLike,
     }),
@@ -209,7 +213,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
   route({
     method: 'GET',
     path: 'get-metric-history',
-    params: z.object({ registered_model_name: modelName, start_time_ms: intLike, end_time_ms: intLike }),
+    params: z.object({ registered_model_name: registeredModelName, start_time_ms: intLike, end_time_ms: intLike }),
     access: on('CAN_READ'),
     run: async ({ registry, observability }, p) => {
       const end = p.end_time_ms ?? Date.now();
@@ -246,10 +250,10 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     method: 'POST',
     path: 'update-cluster-config',
     params: z.object({
-      registered_model_name: modelName,
+      registered_model_name: registeredModelName,
       compute_size: z.string().min(1).optional(),
-      tags_to_set: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
-      tags_to_delete: z.array(z.string()).optional(),
+      tags_to_set: z.array(tag()).optional(),
+      tags_to_delete: z.array(tagKey()).optional(),
     }),
     access: on('CAN_MANAGE'),
     run: async ({ registry }, p) => {

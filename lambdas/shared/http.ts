@@ -6,6 +6,12 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ZodError, ZodType } from 'zod';
 import { invalidParameter, MlflowError } from '../../core/shared/errors';
+import {
+  allStringsWellFormed,
+  DEFAULT_MAX_JSON_DEPTH,
+  jsonTooDeep,
+  tooDeepMessage,
+} from '../../core/shared/json-limits';
 import { logger } from './logger';
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
@@ -69,8 +75,17 @@ export function accessLog(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxy
   };
 }
 
-/** The request's parameters: the query string for GET, the JSON body otherwise. */
+/**
+ * The request's parameters: the query string for GET, the JSON body otherwise. The one place
+ * every API's input passes: a body nested deeper than DEFAULT_MAX_JSON_DEPTH is refused before
+ * it is parsed, and every string (names, tags, descriptions, anything) must be well-formed
+ * Unicode — `JSON.parse` lets lone surrogates through from `\udc00` escapes.
+ */
 export function requestParams(event: APIGatewayProxyEvent): Record<string, unknown> {
+  return wellFormed(rawParams(event));
+}
+
+function rawParams(event: APIGatewayProxyEvent): Record<string, unknown> {
   const fromQuery = (): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     const multi = event.multiValueQueryStringParameters ?? {};
@@ -91,6 +106,8 @@ export function requestParams(event: APIGatewayProxyEvent): Record<string, unkno
     // DELETE callers sometimes put parameters in the query string.
     return event.httpMethod === 'DELETE' ? fromQuery() : {};
   }
+  if (jsonTooDeep(raw, DEFAULT_MAX_JSON_DEPTH))
+    throw new MlflowError('BAD_REQUEST', tooDeepMessage(DEFAULT_MAX_JSON_DEPTH));
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -103,7 +120,17 @@ export function requestParams(event: APIGatewayProxyEvent): Record<string, unkno
   return parsed as Record<string, unknown>;
 }
 
+function wellFormed(params: Record<string, unknown>): Record<string, unknown> {
+  if (allStringsWellFormed(params)) return params;
+  const where = Object.entries(params).find(([key, value]) => !key.isWellFormed() || !allStringsWellFormed(value));
+  throw invalidParameter(
+    `Parameter '${where?.[0].toWellFormed() ?? '?'}' is not well-formed Unicode: it holds a lone UTF-16 surrogate.`,
+  );
+}
+
 const API_DOCS_HINT = 'See the API docs for more information about request parameters.';
+/** How much of a refused value a message quotes. */
+const SHOWN_LENGTH = 300;
 
 /** The name Python gives a JSON value's type, as MLflow's messages say it. */
 function pythonType(value: unknown): string {
@@ -129,8 +156,11 @@ function describeZodError(error: ZodError, params: Record<string, unknown>): str
   if (value === undefined || value === null || value === '') {
     return `Missing value for required parameter '${field}'. ${API_DOCS_HINT}`;
   }
+  // An identifier's rule (core/registry/identifiers.ts) words the whole answer.
+  if (issue.code === 'custom') return issue.message;
   const whole = typeof top === 'string' ? params[top] : value;
-  const shown = typeof whole === 'string' ? whole : JSON.stringify(whole);
+  const text = typeof whole === 'string' ? whole : JSON.stringify(whole);
+  const shown = text.length > SHOWN_LENGTH ? `${text.slice(0, SHOWN_LENGTH)}…` : text;
   return `Invalid value ${shown} for parameter '${String(top)}' supplied. Hint: Value was of type '${pythonType(whole)}'. ${API_DOCS_HINT}`;
 }
 

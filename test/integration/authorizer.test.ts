@@ -180,6 +180,18 @@ describe('policies and the per-model decision', () => {
     expect(onA.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
   });
 
+  it('denies (403, not 401) a valid token whose scoring path names no possible model', async () => {
+    const secret = await tokenFor('reader');
+    const authorize = createAuthorizer(access, silent);
+    for (const name of ['x'.repeat(2100), '%ED%B0%80x', '%E0%A4%A', 'a%00b']) {
+      const result = await authorize(authorizerEvent(`/model/${name}/1/invocations`, `Bearer ${secret}`));
+      expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+    }
+    await expect(authorize(authorizerEvent(`/model/${'x'.repeat(2100)}/1/invocations`, 'Bearer nope'))).rejects.toThrow(
+      /^Unauthorized$/,
+    );
+  });
+
   it('allows any valid token onto the API paths (the handlers decide per model)', async () => {
     const secret = await tokenFor('nobody');
     const result = await createAuthorizer(

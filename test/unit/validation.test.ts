@@ -1,12 +1,34 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { hashTokenSecret, newTokenSecret, tokenIdOf } from '../../core/auth/secrets';
+import {
+  aliasName,
+  description,
+  modelName,
+  permissionLevel,
+  principalName,
+  stageList,
+  stageName,
+  tag,
+  tagKey,
+  tokenId,
+  versionNumber,
+} from '../../core/registry/identifiers';
 import { canonicalStage } from '../../core/registry/model';
 import {
+  isModelName,
+  modelNameProblem,
   parseVersion,
+  stageProblem,
   validateAlias,
   validateModelName,
   validateTag,
   validateTagKey,
 } from '../../core/registry/validation';
+import type { MlflowError } from '../../core/shared/errors';
+import { DEFAULT_MAX_JSON_DEPTH, tooDeepMessage } from '../../core/shared/json-limits';
+import { requestParams } from '../../lambdas/shared/http';
 
 describe('model names', () => {
   it('accepts names MLflow users give, spaces and dots included', () => {
@@ -70,5 +92,98 @@ describe('versions and stages', () => {
     expect(canonicalStage('STAGING')).toBe('Staging');
     expect(canonicalStage('none')).toBe('None');
     expect(canonicalStage('prod')).toBeUndefined();
+  });
+});
+
+describe('the identifiers every API takes', () => {
+  const problem = (schema: z.ZodType, value: unknown) => schema.safeParse(value).error?.issues[0]?.message;
+
+  it('refuses in every model name field what create refuses, naming the field and the limit', () => {
+    expect(problem(modelName('registered_model_name'), 'x'.repeat(2100))).toMatch(
+      /parameter 'registered_model_name'\) is 2100 characters long; the limit is 256/,
+    );
+    expect(problem(modelName('new_name'), 'x'.repeat(300))).toMatch(/'new_name'.*limit is 256/);
+    expect(problem(modelName(), 'fz-\udc00x')).toMatch(/not well-formed Unicode/);
+    expect(problem(modelName(), 'fz-\u0001x')).toMatch(/may not contain '\/', '\\' or control characters/);
+    expect(problem(modelName(), 'a/b')).toBe(modelNameProblem('a/b'));
+  });
+
+  it('accepts a name at the limit in three-byte characters (768 UTF-8 bytes)', () => {
+    expect(modelName().parse('€'.repeat(256))).toBe('€'.repeat(256));
+    expect(isModelName('€'.repeat(257))).toBe(false);
+  });
+
+  it('checks aliases, tag keys and values, and descriptions with the registry rules', () => {
+    expect(problem(aliasName(), 'latest')).toMatch(/reserved/);
+    expect(problem(aliasName(), 'a'.repeat(2100))).toMatch(/limit is 255/);
+    expect(problem(tagKey(), '../k')).toMatch(/Invalid tag name: '\.\.\/k'/);
+    expect(problem(tagKey(), 'k'.repeat(300))).toMatch(/limit is 250/);
+    expect(problem(tag(), { key: 'team', value: 'v'.repeat(5001) })).toMatch(/for key 'team' .*limit is 5000/);
+    expect(problem(description(), 'd'.repeat(5001))).toMatch(/limit is 5000/);
+    expect(description().parse('line one\nline two')).toBe('line one\nline two');
+  });
+
+  it('parses versions to numbers and refuses what is not a positive integer', () => {
+    expect(versionNumber().parse('3')).toBe(3);
+    expect(versionNumber('endpoint_version_name').parse(4)).toBe(4);
+    expect(problem(versionNumber('endpoint_version_name'), '1'.repeat(2100))).toMatch(
+      /Parameter 'endpoint_version_name' must be a positive integer, got '1{40}…'/,
+    );
+  });
+
+  it('reads one stage or a list, in any case, and names a bad one as MLflow does', () => {
+    expect(stageList().parse('production')).toEqual(['production']);
+    expect(stageList().parse(['Staging', 'None'])).toEqual(['Staging', 'None']);
+    expect(problem(stageList(), ['Prod'])).toMatch(/^Invalid Model Version stage: Prod\. Value must be one of/);
+    expect(problem(stageName(), 'Live')).toBe(stageProblem('Live'));
+  });
+
+  it('checks principals, token ids and permission levels', () => {
+    expect(principalName().parse('alice@example.com')).toBe('alice@example.com');
+    expect(problem(principalName(), 'p'.repeat(129))).toMatch(/limit is 128/);
+    expect(problem(principalName(), 'a b')).toMatch(/Invalid principal 'a b'/);
+    expect(tokenId().parse(tokenIdOf(hashTokenSecret(newTokenSecret())))).toMatch(/^[0-9a-f]{16}$/);
+    expect(problem(tokenId(), 'x'.repeat(2100))).toMatch(/16 hexadecimal digits/);
+    expect(permissionLevel().parse('CAN_READ')).toBe('CAN_READ');
+    expect(problem(permissionLevel(), 'CAN_FLY')).toMatch(/Invalid permission level 'CAN_FLY'/);
+  });
+});
+
+describe('request parameters', () => {
+  const event = (httpMethod: string, body: string | null, query?: Record<string, string>) =>
+    ({
+      httpMethod,
+      body,
+      isBase64Encoded: false,
+      queryStringParameters: query ?? null,
+      multiValueQueryStringParameters: null,
+    }) as unknown as APIGatewayProxyEvent;
+  const refusal = (e: APIGatewayProxyEvent) => {
+    try {
+      requestParams(e);
+    } catch (error) {
+      return (error as MlflowError).toJSON();
+    }
+    return undefined;
+  };
+
+  it('refuses a body nested past the limit before parsing it', () => {
+    const deep = `{"name": ${'['.repeat(DEFAULT_MAX_JSON_DEPTH)}${']'.repeat(DEFAULT_MAX_JSON_DEPTH)}}`;
+    expect(refusal(event('POST', deep))).toEqual({
+      error_code: 'BAD_REQUEST',
+      message: tooDeepMessage(DEFAULT_MAX_JSON_DEPTH),
+    });
+    const deepest = `{"a": ${'['.repeat(DEFAULT_MAX_JSON_DEPTH - 1)}${']'.repeat(DEFAULT_MAX_JSON_DEPTH - 1)}}`;
+    expect(refusal(event('POST', deepest))).toBeUndefined();
+  });
+
+  it('refuses a lone surrogate in any string of a body, naming the parameter', () => {
+    expect(refusal(event('POST', '{"name": "fz-\\udc00x"}'))?.message).toMatch(/^Parameter 'name' is not well-formed/);
+    expect(refusal(event('POST', '{"name": "m", "tags": [{"key": "k", "value": "\\ud800"}]}'))).toMatchObject({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: expect.stringMatching(/^Parameter 'tags'/),
+    });
+    expect(refusal(event('DELETE', null, { name: 'fz-\udc00x' }))?.message).toMatch(/Parameter 'name'/);
+    expect(refusal(event('POST', '{"name": "fz-\\ud83d\\ude00x"}'))).toBeUndefined();
   });
 });
