@@ -11,6 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { canonicalStage, localArtifactDir, type ModelRegistry, type SourcePolicy } from '../../core/registry';
 import type { ModelVersion, RegisteredModel, ServingEventType } from '../../core/registry/model';
 import { prepareFeatureLookups, readFeatureSpec, StoreClients } from './features/load';
+import { RefRoutes, refKeyOf, registryHolders } from './ref-routes';
 import { OnnxRuntime } from './runtimes/onnx-runtime';
 import { PyfuncRuntime } from './runtimes/pyfunc-worker';
 import { pythonFor } from './runtimes/python-env';
@@ -55,6 +56,8 @@ export class ModelHost {
   private stopped = false;
   private lastReport?: { key: string; at: number };
   private readonly storeClients = new StoreClients();
+  /** Which version answers each stage and alias now (the old holder until the new one is READY). */
+  private readonly routes = new RefRoutes();
 
   constructor(private readonly deps: HostDeps) {}
 
@@ -97,14 +100,7 @@ export class ModelHost {
       }
     }
     this.snapshot = snapshot;
-    const live = new Map(snapshot.versions.filter(isLive).map((v) => [v.version, v]));
-    for (const [number, served] of this.served) {
-      if (!live.has(number)) {
-        this.served.delete(number);
-        void this.unload(served, archivedOrGone(snapshot, number));
-      }
-    }
-    for (const version of live.values()) {
+    for (const version of snapshot.versions.filter(isLive)) {
       const served = this.served.get(version.version);
       if (!served) {
         const fresh = new ServedVersion(version.version);
@@ -115,7 +111,25 @@ export class ModelHost {
         void this.load(served, version);
       }
     }
+    this.settleRoutes();
     await this.report();
+  }
+
+  /**
+   * Moves stages and aliases to the versions the registry gives them once those can answer,
+   * then unloads versions that are neither live nor still answering a ref.
+   */
+  private settleRoutes(): void {
+    const snapshot = this.snapshot;
+    if (!snapshot) return;
+    this.routes.update(registryHolders(snapshot.model, snapshot.versions), (v) => this.served.get(v)?.state);
+    const live = new Set(snapshot.versions.filter(isLive).map((v) => v.version));
+    const handingOver = this.routes.handingOver();
+    for (const [number, served] of this.served) {
+      if (live.has(number) || (handingOver.has(number) && served.state === 'READY')) continue;
+      this.served.delete(number);
+      void this.unload(served, archivedOrGone(snapshot, number));
+    }
   }
 
   /**
@@ -185,6 +199,7 @@ export class ModelHost {
       served.loadedAt = Date.now();
       served.failures = 0;
       await this.setState(served, 'READY', '');
+      this.settleRoutes();
       await this.event('VERSION_LOADED', `version ${version.version} serves with ${runtime.flavor}`, version.version);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -192,6 +207,7 @@ export class ModelHost {
       served.retryAt = Date.now() + Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (served.failures - 1));
       this.deps.logger.error('version failed to load', { version: version.version, error: message });
       await this.setState(served, 'FAILED', message);
+      this.settleRoutes();
       await this.event('VERSION_LOAD_FAILED', message, version.version);
     } finally {
       this.releaseSlot();
@@ -232,14 +248,18 @@ export class ModelHost {
     });
   }
 
-  private async unload(served: ServedVersion, why: string): Promise<void> {
+  /** Waits for the version's requests in flight (bounded by the request timeout), then stops its runtime. */
+  private async unload(served: ServedVersion, why: string, options: { stopping?: boolean } = {}): Promise<void> {
+    if (!(await served.drained(this.deps.settings.requestTimeoutMs))) {
+      this.deps.logger.warn('unloading with requests still in flight', { version: served.version });
+    }
     try {
       await served.runtime?.unload();
     } catch (error) {
       this.deps.logger.warn('unload failed', { version: served.version, error: error as Error });
     }
     served.runtime = undefined;
-    await this.setState(served, 'UNLOADED', why);
+    await this.setState(served, 'UNLOADED', why, options);
     await this.event('VERSION_UNLOADED', `version ${served.version} unloaded: ${why}`, served.version);
   }
 
@@ -257,20 +277,34 @@ export class ModelHost {
     else this.loads--;
   }
 
-  private async setState(served: ServedVersion, state: ServedVersion['state'], message: string): Promise<void> {
+  /**
+   * Records a version's state. A report never overwrites one from a task of a newer serving
+   * revision, and a stopping host only replaces its own reports, so the task that replaced
+   * this one keeps its word.
+   */
+  private async setState(
+    served: ServedVersion,
+    state: ServedVersion['state'],
+    message: string,
+    options: { stopping?: boolean } = {},
+  ): Promise<void> {
     served.state = state;
     served.message = message;
     try {
-      await this.deps.registry.recordServingStatus({
-        name: this.modelName,
-        version: served.version,
-        state,
-        message,
-        flavor: served.flavor,
-        loadedAt: state === 'READY' ? served.loadedAt : undefined,
-        updatedAt: Date.now(),
-        host: this.deps.settings.hostId,
-      });
+      await this.deps.registry.recordServingStatus(
+        {
+          name: this.modelName,
+          version: served.version,
+          state,
+          message,
+          flavor: served.flavor,
+          loadedAt: state === 'READY' ? served.loadedAt : undefined,
+          updatedAt: Date.now(),
+          host: this.deps.settings.hostId,
+          revision: this.deps.settings.revision,
+        },
+        { onlyOwnReport: options.stopping === true },
+      );
     } catch (error) {
       this.deps.logger.warn('could not record serving state', { version: served.version, error: error as Error });
     }
@@ -313,6 +347,13 @@ export class ModelHost {
       const inStage = snapshot.versions.filter((v) => v.currentStage === stage && v.status === 'READY');
       version = inStage.sort((a, b) => b.version - a.version)[0];
       if (!version) throw notFound(`Model '${name}' has no version in stage ${stage}.`);
+    }
+    const key = refKeyOf(ref);
+    const answering = key ? this.routes.holderOf(key) : undefined;
+    if (answering !== undefined && answering !== version.version) {
+      // The registry moved the ref to a version still loading: its old holder answers meanwhile.
+      const previous = this.served.get(answering);
+      if (previous?.state === 'READY' && previous.runtime?.ready()) return previous;
     }
     if (version.currentStage === 'Archived') {
       throw notFound(`Version ${version.version} of model '${name}' is archived; archived versions are not served.`);
@@ -389,6 +430,8 @@ export class ModelHost {
       ...this.health(),
       registryReadAt: snapshot?.at,
       versions,
+      // Stages and aliases still answered by their old holder while the new one loads.
+      handovers: this.routes.handovers(),
     };
   }
 
@@ -404,7 +447,7 @@ export class ModelHost {
     await this.syncing;
     const all = [...this.served.values()];
     this.served.clear();
-    await Promise.all(all.map((s) => this.unload(s, 'host stopping')));
+    await Promise.all(all.map((s) => this.unload(s, 'host stopping', { stopping: true })));
     this.storeClients.destroy();
     await this.event('HOST_STOPPED', `host ${this.deps.settings.hostId} stopped`);
   }

@@ -2,7 +2,8 @@
  * One version as the host serves it: its runtime, its serving state, its metrics, and the
  * queue every request for it goes through. The queue is where concurrent requests for one
  * version can later be coalesced into one runtime call; today each runs as its own call,
- * with at most `maxInFlight` outstanding at the runtime.
+ * with at most `maxInFlight` outstanding at the runtime. Requests are counted from the moment
+ * they are routed here, so that unloading the version can wait for every one of them.
  */
 import type { VersionServingState } from '../../core/registry/model';
 import type { FeatureLookups } from './features/feature-lookups';
@@ -30,6 +31,9 @@ export class ServedVersion {
   retryAt?: number;
   private readonly queue: Pending[] = [];
   private inFlight = 0;
+  /** Requests routed to this version and not yet answered (feature lookups, queue, runtime). */
+  private active = 0;
+  private idle: (() => void)[] = [];
 
   constructor(
     readonly version: number,
@@ -47,6 +51,33 @@ export class ServedVersion {
   /** Requests queued or running now. */
   get load(): number {
     return this.queue.length + this.inFlight;
+  }
+
+  /** Counts a request routed to this version until `end()`; unloading waits for it. */
+  begin(): void {
+    this.active++;
+  }
+
+  end(): void {
+    this.active--;
+    if (this.active === 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
+  /** Resolves once no request routed here is unanswered, or after `timeoutMs`; true when drained. */
+  drained(timeoutMs: number): Promise<boolean> {
+    if (this.active === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.idle = this.idle.filter((w) => w !== wake);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.idle.push(wake);
+    });
   }
 
   private drain(): void {

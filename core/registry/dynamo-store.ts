@@ -12,6 +12,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
@@ -654,20 +655,51 @@ export class RegistryTable {
 
   // ---- serving state and events -------------------------------------------------------
 
-  /** Writes the serving state of one version (whole item: the latest report wins). */
-  async putServingStatus(modelId: string, status: Omit<VersionServingStatus, 'name'>): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          PK: `MODEL#${modelId}`,
-          SK: `SERVING#VERSION#${String(status.version).padStart(10, '0')}`,
-          kind: 'SERVING',
-          modelId,
-          ...status,
-        },
-      }),
-    );
+  /**
+   * Writes the serving state of one version (whole item: the latest report wins), unless the
+   * recorded report is from a newer serving revision or, with `onlyOwnReport`, from another
+   * host. Answers whether it was written.
+   */
+  async putServingStatus(
+    modelId: string,
+    status: Omit<VersionServingStatus, 'name'>,
+    options: { readonly onlyOwnReport?: boolean } = {},
+  ): Promise<boolean> {
+    const condition: Pick<
+      PutCommandInput,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > = options.onlyOwnReport
+      ? {
+          ConditionExpression: '#host = :host',
+          ExpressionAttributeNames: { '#host': 'host' },
+          ExpressionAttributeValues: { ':host': status.host ?? '' },
+        }
+      : status.revision !== undefined
+        ? {
+            ConditionExpression: 'attribute_not_exists(#revision) OR #revision <= :revision',
+            ExpressionAttributeNames: { '#revision': 'revision' },
+            ExpressionAttributeValues: { ':revision': status.revision },
+          }
+        : {};
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: `MODEL#${modelId}`,
+            SK: `SERVING#VERSION#${String(status.version).padStart(10, '0')}`,
+            kind: 'SERVING',
+            modelId,
+            ...status,
+          },
+          ...condition,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async listServingStatuses(modelId: string): Promise<Omit<VersionServingStatus, 'name'>[]> {
@@ -836,13 +868,21 @@ export class RegistryTable {
     );
   }
 
+  /** Writes the host report unless the recorded one is from a newer serving revision. */
   async putHostReport(modelId: string, report: HostReport): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { PK: `MODEL#${modelId}`, SK: 'SERVING#HOST', kind: 'HOST_REPORT', ...report },
-      }),
-    );
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: `MODEL#${modelId}`, SK: 'SERVING#HOST', kind: 'HOST_REPORT', ...report },
+          ConditionExpression: 'attribute_not_exists(#revision) OR #revision <= :revision',
+          ExpressionAttributeNames: { '#revision': 'revision' },
+          ExpressionAttributeValues: { ':revision': report.revision },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async getHostReport(modelId: string): Promise<HostReport | undefined> {

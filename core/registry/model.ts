@@ -82,6 +82,8 @@ export interface VersionServingStatus {
   readonly updatedAt: number;
   /** Which host reported it (task or process id). */
   readonly host?: string;
+  /** The serving revision of the task that reported it. */
+  readonly revision?: number;
 }
 
 /** Kinds of serving events; model-level events carry no version. */

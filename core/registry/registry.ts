@@ -36,7 +36,11 @@ import {
 } from './search';
 import type { SourcePolicy } from './sources';
 import {
+  isModelName,
   LIMITS,
+  permissionLevelProblem,
+  principalProblem,
+  stageProblem,
   validateAlias,
   validateDescription,
   validateModelName,
@@ -215,11 +219,13 @@ export class ModelRegistry {
   private async candidateModels(clauses: readonly Clause[]): Promise<ModelRecord[]> {
     const exact = clauses.find((c) => c.type === 'attribute' && c.comparator === '=');
     if (exact) {
-      const model = await this.table.findModel(exact.value as string);
+      // A name no model can have matches nothing (and is never sent to the table as a key).
+      const model = isModelName(exact.value as string) ? await this.table.findModel(exact.value as string) : undefined;
       return model ? [model] : [];
     }
     const like = clauses.find((c) => c.type === 'attribute' && c.comparator === 'LIKE');
     const prefix = like ? /^[^%_]*/.exec(like.value as string)?.[0] : undefined;
+    if (prefix !== undefined && prefix.length > LIMITS.nameLength) return [];
     return this.table.listModels(prefix || undefined);
   }
 
@@ -475,7 +481,7 @@ export class ModelRegistry {
     if (byName) {
       const names = Array.isArray(byName.value) ? byName.value : [byName.value as string];
       const lists = await Promise.all(
-        names.map(async (n) => {
+        names.filter(isModelName).map(async (n) => {
           const model = await this.table.findModel(n);
           return model ? (await this.table.listVersions(model.modelId)).map((r) => this.versionView(model, r)) : [];
         }),
@@ -487,7 +493,9 @@ export class ModelRegistry {
     );
     if (byRun) {
       const runs = Array.isArray(byRun.value) ? byRun.value : [byRun.value as string];
-      const records = (await Promise.all(runs.map((r) => (r === '' ? [] : this.table.listVersionsByRun(r))))).flat();
+      // Run ids longer than any stored one match nothing (and are never sent to the table as keys).
+      const stored = runs.filter((r) => r !== '' && r.length <= LIMITS.runIdLength);
+      const records = (await Promise.all(stored.map((r) => this.table.listVersionsByRun(r)))).flat();
       return this.joinModels(records);
     }
     return this.joinModels(await this.table.listAllVersions());
@@ -671,10 +679,18 @@ export class ModelRegistry {
     return { model: this.modelView(model), versions };
   }
 
-  async recordServingStatus(status: VersionServingStatus): Promise<void> {
+  /**
+   * Records a version's serving state as a host reports it; answers whether it was recorded.
+   * A report from an older serving revision than the recorded one is ignored, and with
+   * `onlyOwnReport` (a host that is stopping) so is one replacing another host's report.
+   */
+  async recordServingStatus(
+    status: VersionServingStatus,
+    options: { readonly onlyOwnReport?: boolean } = {},
+  ): Promise<boolean> {
     const model = await this.requireModel(status.name);
     const { name: _, ...rest } = status;
-    await this.table.putServingStatus(model.modelId, rest);
+    return this.table.putServingStatus(model.modelId, rest, options);
   }
 
   async servingStatuses(name: string): Promise<VersionServingStatus[]> {
@@ -712,12 +728,10 @@ export class ModelRegistry {
     validLevels: readonly string[],
   ): Promise<Record<string, string>> {
     for (const change of changes) {
-      if (!/^[A-Za-z0-9_.@+-]{1,128}$/.test(change.principal)) {
-        throw invalidParameter(`Invalid principal '${change.principal}': use letters, digits and _ . @ + -.`);
-      }
-      if (change.level !== null && !validLevels.includes(change.level)) {
-        throw invalidParameter(`Invalid permission level '${change.level}'. Use one of ${validLevels.join(', ')}.`);
-      }
+      const problem =
+        principalProblem(change.principal) ??
+        (change.level === null ? undefined : permissionLevelProblem(change.level, validLevels));
+      if (problem !== undefined) throw invalidParameter(problem);
     }
     const model = await this.requireModel(name);
     const next: Record<string, string> = { ...model.permissions };
@@ -868,14 +882,12 @@ export class ModelRegistry {
 
   private requireStage(input: string): Stage {
     const stage = canonicalStage(input);
-    if (!stage) {
-      throw invalidParameter(`Invalid Model Version stage: ${input}. Value must be one of ${STAGES.join(', ')}.`);
-    }
+    if (!stage) throw invalidParameter(stageProblem(input) as string);
     return stage;
   }
 
   private async requireModel(name: string): Promise<ModelRecord> {
-    if (name === '') throw invalidParameter("Missing value for required parameter 'name'.");
+    validateModelName(name);
     const model = await this.table.findModel(name);
     if (!model) throw this.modelNotFound(name);
     return model;
