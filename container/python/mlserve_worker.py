@@ -26,6 +26,7 @@ import inspect
 import json
 import math
 import os
+import re
 import struct
 import sys
 import traceback
@@ -88,7 +89,7 @@ def read_exact(stream, size):
 
 
 def read_frame(stream):
-    """Next frame's JSON value, or None at end of input."""
+    """Next frame's bytes, or None at end of input."""
     header = read_exact(stream, 4)
     if header is None:
         return None
@@ -96,12 +97,58 @@ def read_frame(stream):
     body = read_exact(stream, length)
     if body is None:
         raise EOFError(f"input ended inside a frame of {length} bytes")
-    return json.loads(body.decode("utf-8"))
+    return body
+
+
+# The host writes each request as {"id":<n>,...}: the id can be read even from a frame whose JSON cannot.
+FRAME_ID = re.compile(rb'^\{"id":(\d{1,15}),')
+
+
+def decode_frame(body):
+    """A frame's JSON value; raises FrameDecodeError (carrying the request id when readable) if it has none."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as e:
+        match = FRAME_ID.match(body)
+        raise FrameDecodeError(int(match.group(1)) if match else None, f"{type(e).__name__}: {e}")
+
+
+class FrameDecodeError(Exception):
+    def __init__(self, request_id, message):
+        super().__init__(message)
+        self.request_id = request_id
+        self.message = message
+
+
+def encode_frame(message):
+    text = json.dumps(message, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (from a request's `\ud800` escape) has no UTF-8 form: escape everything instead.
+        body = json.dumps(message, allow_nan=False, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    return struct.pack(">I", len(body)) + body
 
 
 def write_frame(stream, message):
-    body = json.dumps(message, allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    stream.write(struct.pack(">I", len(body)) + body)
+    stream.write(encode_frame(message))
+    stream.flush()
+
+
+def write_reply(stream, reply):
+    """Writes a reply; one that cannot be encoded (too deep, not JSON) is answered as an error instead."""
+    try:
+        frame = encode_frame(reply)
+    except (ValueError, TypeError, RecursionError, MemoryError) as e:
+        frame = encode_frame(
+            {
+                "id": reply.get("id"),
+                "ok": False,
+                "error_code": INTERNAL_ERROR,
+                "message": f"Failed to serialize the model's predictions: {type(e).__name__}: {e}",
+            }
+        )
+    stream.write(frame)
     stream.flush()
 
 
@@ -944,16 +991,24 @@ def main():
     write_frame(frames_out, {"event": "ready", "loader": predictor.loader, "pid": os.getpid()})
     while True:
         try:
-            request = read_frame(frames_in)
-        except (ValueError, UnicodeDecodeError) as e:
-            write_frame(frames_out, {"id": None, "ok": False, "error_code": INTERNAL_ERROR, "message": f"bad frame: {e}"})
-            continue
+            body = read_frame(frames_in)
         except EOFError as e:
             log(str(e))
             return 0
-        if request is None:
+        if body is None:
             return 0
-        write_frame(frames_out, handle(predictor, request))
+        try:
+            request = decode_frame(body)
+        except FrameDecodeError as e:
+            # The host bounds what it sends; a frame that still cannot be read fails that request, not the worker.
+            log(f"unreadable request frame: {e.message}")
+            write_reply(
+                frames_out,
+                {"id": e.request_id, "ok": False, "error_code": BAD_REQUEST, "message": f"Invalid input: {e.message}"},
+            )
+            continue
+        del body
+        write_reply(frames_out, handle(predictor, request))
 
 
 if __name__ == "__main__":

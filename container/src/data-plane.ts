@@ -8,24 +8,52 @@ import { type FeatureLookups, StoreUnavailableError } from './features/feature-l
 import type { ModelHost } from './host';
 import { type Prediction, PredictionError, RuntimeUnavailableError } from './runtimes/runtime';
 import type { Json, ScoringRequest } from './scoring/input';
+import type { JsonText } from './scoring/json-text';
 import { parseScoringRequest, ScoringError } from './scoring/parse';
 import { answerProtocol, responseBody } from './scoring/respond';
 
 export interface Answer {
   readonly status: number;
-  readonly body: Json;
+  /** The JSON answer, or its text in parts for a large one. */
+  readonly body: Json | JsonText;
 }
+
+/** Bodies from this size on give other requests a turn between decoding and scoring. */
+const LARGE_BODY_BYTES = 1024 * 1024;
+
+/** Longest error message answered; a model's or a parser's message can quote a huge request back. */
+const MAX_MESSAGE_CHARS = 4096;
 
 export const errorAnswer = (status: number, errorCode: string, message: string): Answer => ({
   status,
-  body: { error_code: errorCode, message },
+  body: {
+    error_code: errorCode,
+    message:
+      message.length > MAX_MESSAGE_CHARS
+        ? `${message.slice(0, MAX_MESSAGE_CHARS)}… (${message.length - MAX_MESSAGE_CHARS} more characters)`
+        : message,
+  },
 });
 
 export class DataPlane {
   constructor(
     private readonly host: ModelHost,
-    private readonly options: { readonly timeoutMs: number; readonly logger: Logger },
+    private readonly options: {
+      readonly timeoutMs: number;
+      readonly logger: Logger;
+      /** Deepest JSON nesting a request body may have (default 64). */
+      readonly maxJsonDepth?: number;
+    },
   ) {}
+
+  /** Bytes of memory per body byte a request for `ref` takes at its peak, when the version it names is known. */
+  memoryPerBodyByte(ref: string): number | undefined {
+    try {
+      return this.host.resolve(ref).runtime?.memoryPerBodyByte;
+    } catch {
+      return undefined;
+    }
+  }
 
   /** Scores `body` with the version `ref` names now (a number, a stage or `@alias`). */
   async invoke(ref: string, contentType: string | undefined, body: Buffer): Promise<Answer> {
@@ -36,9 +64,14 @@ export class DataPlane {
       return this.fail(error);
     }
     const started = performance.now();
-    const answer = await this.predict(served, contentType, body);
-    served.metrics.record(performance.now() - started, answer.status);
-    return answer;
+    served.begin();
+    try {
+      const answer = await this.predict(served, contentType, body);
+      served.metrics.record(performance.now() - started, answer.status);
+      return answer;
+    } finally {
+      served.end();
+    }
   }
 
   private async predict(
@@ -48,7 +81,9 @@ export class DataPlane {
   ): Promise<Answer> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const request = parseScoringRequest(contentType, body);
+      const request = parseScoringRequest(contentType, body, { maxDepth: this.options.maxJsonDepth });
+      // Decoding a large body is one long step; let other requests run before the next one.
+      if (body.length >= LARGE_BODY_BYTES) await new Promise<void>((resolve) => setImmediate(resolve));
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
@@ -64,7 +99,7 @@ export class DataPlane {
       });
       const prediction = await Promise.race([this.score(served, request), timeout]);
       const protocol = answerProtocol(request.protocol, this.host.mlflowVersionOf(served.version));
-      return { status: 200, body: responseBody(protocol, prediction.predictions) };
+      return { status: 200, body: responseBody(protocol, prediction.text ?? prediction.predictions) };
     } catch (error) {
       return this.fail(error, served.version);
     } finally {

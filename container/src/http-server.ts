@@ -8,8 +8,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MemoryAdmission, Release } from './admission';
 import { type Answer, type DataPlane, errorAnswer } from './data-plane';
 import type { ModelHost } from './host';
+import { JsonText } from './scoring/json-text';
+import { ScoringError } from './scoring/parse';
 
 export interface ServerOptions {
   readonly port: number;
@@ -17,6 +20,8 @@ export interface ServerOptions {
   readonly maxBodyBytes: number;
   readonly drainTimeoutMs: number;
   readonly logger: Logger;
+  /** The memory budget requests are admitted against; without it, every request goes at once. */
+  readonly admission?: MemoryAdmission;
 }
 
 /** mlserve's version, from the nearest package.json named mlserve above this module (source or bundle). */
@@ -48,14 +53,73 @@ function safeDecode(segment: string): string | undefined {
   }
 }
 
+/** Sends an answer whose body is JSON (not text in parts). */
 function send(res: ServerResponse, answer: Answer, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(answer.body);
+  const body = answer.body instanceof JsonText ? answer.body.text() : JSON.stringify(answer.body);
   res.writeHead(answer.status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
     ...headers,
   });
   res.end(body);
+}
+
+/** Below this many bytes an answer in parts is sent whole, with a Content-Length. */
+const STREAM_ABOVE_BYTES = 64 * 1024;
+
+/**
+ * Sends an answer; one given as text in parts is sent whole when small, else streamed: parts are
+ * gathered into writes of at least 64 KiB, each written when the socket takes it, with the event
+ * loop free between writes so a large answer does not hold up other requests.
+ */
+async function sendAnswer(res: ServerResponse, answer: Answer, headers: Record<string, string>): Promise<void> {
+  if (!(answer.body instanceof JsonText)) return send(res, answer, headers);
+  const parts = answer.body.parts()[Symbol.iterator]();
+  let pending = '';
+  let next = parts.next();
+  while (!next.done && pending.length < STREAM_ABOVE_BYTES) {
+    pending += next.value;
+    next = parts.next();
+  }
+  if (next.done) {
+    res.writeHead(answer.status, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(pending),
+      ...headers,
+    });
+    res.end(pending);
+    return;
+  }
+  res.writeHead(answer.status, { 'Content-Type': 'application/json', ...headers });
+  try {
+    for (;;) {
+      if (res.destroyed) return;
+      if (!res.write(pending)) await writable(res);
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+      if (next.done) break;
+      pending = '';
+      while (!next.done && pending.length < STREAM_ABOVE_BYTES) {
+        pending += next.value;
+        next = parts.next();
+      }
+    }
+    res.end();
+  } catch (error) {
+    res.destroy(error as Error);
+  }
+}
+
+/** Resolves when the response can take more, or is closed. */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -151,14 +215,14 @@ export class HostServer {
           res.end(VERSION);
         });
       case '/status':
-        return only('GET', () => send(res, { status: 200, body: this.host.status() as Answer['body'] }, closing));
+        return only('GET', () => send(res, { status: 200, body: this.statusDocument() }, closing));
       case '/invocations':
       case '/invocations/':
         return only('POST', () => this.invoke(req, res, 'Production', closing));
     }
     const status = MODEL_STATUS.exec(url.pathname);
     if (status && safeDecode(status[1] as string) === this.host.modelName) {
-      return only('GET', () => send(res, { status: 200, body: this.host.status() as Answer['body'] }, closing));
+      return only('GET', () => send(res, { status: 200, body: this.statusDocument() }, closing));
     }
     const match = INVOCATIONS.exec(url.pathname);
     if (match) {
@@ -197,25 +261,50 @@ export class HostServer {
     );
   }
 
+  private statusDocument(): Answer['body'] {
+    const admission = this.options.admission?.snapshot();
+    return { ...this.host.status(), ...(admission ? { admission } : {}) } as Answer['body'];
+  }
+
+  /**
+   * Reads the body and scores it, within the memory budget: a request with a declared size is
+   * admitted before its body is read, one without as soon as it has been.
+   */
   private async invoke(req: IncomingMessage, res: ServerResponse, ref: string, headers: Record<string, string>) {
-    let body: Buffer;
+    const declared = Number(req.headers['content-length']);
+    const admission = this.options.admission;
+    const expansion = admission ? this.plane.memoryPerBodyByte(ref) : undefined;
+    let release: Release | undefined;
     try {
-      body = await readBody(req, this.options.maxBodyBytes);
-    } catch (error) {
-      if (!(error instanceof TooLarge)) throw error;
-      send(
-        res,
-        errorAnswer(413, 'BAD_REQUEST', `Request body exceeds the limit of ${this.options.maxBodyBytes} bytes.`),
-        { ...headers, Connection: 'close' },
-      );
-      req.destroy();
-      return;
+      let body: Buffer;
+      try {
+        if (admission && Number.isFinite(declared) && declared <= this.options.maxBodyBytes) {
+          release = await admission.admit(declared, expansion);
+        }
+        body = await readBody(req, this.options.maxBodyBytes);
+        if (admission && !release) release = await admission.admit(body.length, expansion);
+      } catch (error) {
+        if (error instanceof TooLarge) {
+          send(
+            res,
+            errorAnswer(413, 'BAD_REQUEST', `Request body exceeds the limit of ${this.options.maxBodyBytes} bytes.`),
+            { ...headers, Connection: 'close' },
+          );
+          req.destroy();
+          return;
+        }
+        if (!(error instanceof ScoringError)) throw error;
+        // Refused for memory: read and drop the body (it is within the size limit) so the connection stays usable.
+        req.resume();
+        const retry: Record<string, string> = error.status === 503 ? { 'Retry-After': '1' } : {};
+        send(res, errorAnswer(error.status, error.errorCode, error.message), { ...headers, ...retry });
+        return;
+      }
+      const answer = await this.plane.invoke(ref, req.headers['content-type'], body);
+      await sendAnswer(res, answer, this.draining ? { Connection: 'close' } : headers);
+    } finally {
+      release?.();
     }
-    send(
-      res,
-      await this.plane.invoke(ref, req.headers['content-type'], body),
-      this.draining ? { Connection: 'close' } : headers,
-    );
   }
 
   /** Stops accepting connections and waits (bounded) for requests in flight to finish. */

@@ -2,6 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { NO_EVENTS } from '../../core/events/domain-events';
 import { createRegistry, parseSourceRoots, SourcePolicy } from '../../core/registry';
+import { MemoryAdmission } from './admission';
 import { DataPlane } from './data-plane';
 import { ModelHost } from './host';
 import { HostServer } from './http-server';
@@ -24,17 +25,30 @@ const host = new ModelHost({
   settings,
   logger,
 });
-const plane = new DataPlane(host, { timeoutMs: settings.requestTimeoutMs, logger });
+const plane = new DataPlane(host, {
+  timeoutMs: settings.requestTimeoutMs,
+  logger,
+  maxJsonDepth: settings.maxJsonDepth,
+});
+const admission = new MemoryAdmission({
+  budgetBytes: settings.requestMemoryBytes,
+  maxWaitMs: settings.admissionWaitMs,
+});
 const server = new HostServer(host, plane, {
   port: settings.port,
   bind: settings.bind,
   maxBodyBytes: settings.maxBodyBytes,
   drainTimeoutMs: settings.drainTimeoutMs,
   logger,
+  admission,
 });
 
 const url = await server.listen();
-logger.info('model host listening', { url });
+logger.info('model host listening', {
+  url,
+  memoryMiB: Math.round(settings.memoryBytes / 1024 / 1024),
+  requestMemoryMiB: Math.round(settings.requestMemoryBytes / 1024 / 1024),
+});
 await host.start();
 
 const flushMetrics = () => {

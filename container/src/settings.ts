@@ -1,8 +1,12 @@
 /** The model host's settings, read from the environment in this one place. */
-import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { hostname, totalmem } from 'node:os';
 import { z } from 'zod';
 import { type OnlineStores, parseOnlineStores } from '../../core/features/online-stores';
+import { DEFAULT_MAX_JSON_DEPTH } from '../../core/shared/json-limits';
 import { schemaProblems } from '../../core/shared/schema-problems';
+
+const MIB = 1024 * 1024;
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const flag = z
@@ -34,7 +38,40 @@ const Schema = z.object({
   MLSERVE_REVISION: int(0),
   MLSERVE_ONLINE_STORES: z.string().optional(),
   MLSERVE_FEATURE_TIMEOUT_MS: int(2000, 1),
+  MLSERVE_MAX_JSON_DEPTH: int(DEFAULT_MAX_JSON_DEPTH, 2),
+  MLSERVE_MEMORY_MIB: z.coerce.number().int().min(64).optional(),
+  MLSERVE_REQUEST_MEMORY_MIB: z.coerce.number().int().min(1).optional(),
+  MLSERVE_ADMISSION_WAIT_MS: int(10_000),
 });
+
+/** Share of the task's memory that requests in flight may reserve (the rest: runtime, models, workers). */
+const REQUEST_MEMORY_SHARE = 0.4;
+
+/**
+ * Share of the task's memory the host's JavaScript heap may grow to, in percent. On Fargate the
+ * image sets it (NODE_OPTIONS=--max-old-space-size-percentage in container/Dockerfile: Node
+ * reads the container's limit); where no container limit exists, `heapLimitOption` says it.
+ */
+export const HEAP_SHARE_PERCENT = 50;
+
+/** The Node option giving the host a heap fitting a task of `memoryMiB`. */
+export function heapLimitOption(memoryMiB: number): string {
+  return `--max-old-space-size=${Math.floor((memoryMiB * HEAP_SHARE_PERCENT) / 100)}`;
+}
+
+/** The memory this process may use: the container's cgroup limit where there is one, else the machine's. */
+function containerMemoryBytes(): number {
+  const files = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'];
+  for (const file of files) {
+    try {
+      const value = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isFinite(value) && value > 0 && value < totalmem()) return value;
+    } catch {
+      // not this cgroup version
+    }
+  }
+  return totalmem();
+}
 
 export interface HostSettings {
   readonly modelName: string;
@@ -67,6 +104,14 @@ export interface HostSettings {
   readonly onlineStores: OnlineStores;
   /** How long one request's feature lookups may take before it fails with a 503. */
   readonly featureTimeoutMs: number;
+  /** Deepest nesting of arrays and objects a request body may have. */
+  readonly maxJsonDepth: number;
+  /** The task's memory (MLSERVE_MEMORY_MIB, set by the deploy workflow; else the cgroup limit). */
+  readonly memoryBytes: number;
+  /** Memory that requests in flight may reserve together (default 40 % of the task's). */
+  readonly requestMemoryBytes: number;
+  /** How long a request may wait for memory before a 503. */
+  readonly admissionWaitMs: number;
 }
 
 /** Reads the settings; throws naming every missing or malformed variable. */
@@ -78,6 +123,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
   }
   const e = parsed.data;
   const onlineStores = parseOnlineStores(e.MLSERVE_ONLINE_STORES);
+  const memoryBytes = e.MLSERVE_MEMORY_MIB !== undefined ? e.MLSERVE_MEMORY_MIB * MIB : containerMemoryBytes();
+  const requestMemoryBytes =
+    e.MLSERVE_REQUEST_MEMORY_MIB !== undefined
+      ? e.MLSERVE_REQUEST_MEMORY_MIB * MIB
+      : Math.floor(memoryBytes * REQUEST_MEMORY_SHARE);
   return {
     modelName: e.MLSERVE_MODEL_NAME,
     registryTable: e.REGISTRY_TABLE,
@@ -104,5 +154,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
     revision: e.MLSERVE_REVISION,
     onlineStores,
     featureTimeoutMs: e.MLSERVE_FEATURE_TIMEOUT_MS,
+    maxJsonDepth: e.MLSERVE_MAX_JSON_DEPTH,
+    memoryBytes,
+    requestMemoryBytes,
+    admissionWaitMs: e.MLSERVE_ADMISSION_WAIT_MS,
   };
 }

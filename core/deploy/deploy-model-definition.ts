@@ -111,6 +111,8 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
     { Name: 'REGISTRY_TABLE', Value: table },
     { Name: 'MLSERVE_MODEL_NAME', 'Value.$': '$.modelName' },
     { Name: 'MLSERVE_REVISION', 'Value.$': '$.model.Item.servingRevision.N' },
+    // The task's memory, from which the host derives its memory budget for requests in flight.
+    { Name: 'MLSERVE_MEMORY_MIB', 'Value.$': '$.model.Item.servingMemory.S' },
   ];
 
   /** The listener rule of a model: `/model/<name>/*` forwarded to its target group. */

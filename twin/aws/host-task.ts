@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { heapLimitOption } from '../../container/src/settings';
 
 export interface HostTaskOptions {
   readonly repoRoot: string;
@@ -35,9 +36,14 @@ export class HostTask {
   async start(timeoutMs = 60_000): Promise<string> {
     await mkdir(path.dirname(this.options.logFile), { recursive: true });
     this.log = createWriteStream(this.options.logFile, { flags: 'a' });
+    const env: Record<string, string | undefined> = { ...process.env, ...this.options.env };
+    // Fargate limits the task's memory and Node sizes its heap from that limit; a child process has no
+    // such limit, so it is given the heap a task of its size would have.
+    const memoryMiB = Number(env.MLSERVE_MEMORY_MIB);
+    if (memoryMiB > 0) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${heapLimitOption(memoryMiB)}`.trim();
     const child = spawn(path.join(this.options.repoRoot, 'node_modules/.bin/tsx'), ['container/src/main.ts'], {
       cwd: this.options.repoRoot,
-      env: { ...process.env, ...this.options.env },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

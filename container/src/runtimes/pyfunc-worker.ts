@@ -11,6 +11,8 @@ import { type LoadSpec, type ModelRuntime, type Prediction, PredictionError, Run
 import {
   encodeFrame,
   FrameDecoder,
+  fixedWidthStringBytes,
+  MAX_FIXED_WIDTH_BYTES,
   type PredictReply,
   type ReadyEvent,
   readWorkerMessage,
@@ -231,6 +233,11 @@ class WorkerProcess {
 /** A `python_function` version served by a Python worker process. */
 export class PyfuncRuntime implements ModelRuntime {
   readonly flavor = 'python_function';
+  /**
+   * Measured: a 15 MiB numeric body peaks at about 33 times its size — about 10 in the host
+   * (decoded rows, the worker frame) and 23 in the worker (Python lists, the DataFrame).
+   */
+  readonly memoryPerBodyByte = 36;
   private readonly python: string;
   private readonly script: string;
   private readonly backoff: { readonly initial: number; readonly max: number };
@@ -276,6 +283,18 @@ export class PyfuncRuntime implements ModelRuntime {
     if (!this.isReady || !worker) {
       const why = this.restarting ? 'is restarting' : 'is not running';
       return Promise.reject(new RuntimeUnavailableError(`${this.describe()} ${why}; retry the request`));
+    }
+    const fixedWidth = fixedWidthStringBytes(input);
+    if (fixedWidth > MAX_FIXED_WIDTH_BYTES) {
+      return Promise.reject(
+        new PredictionError(
+          'BAD_REQUEST',
+          `Invalid input. A tensor input holding strings becomes a NumPy fixed-width string array, each value as wide as ` +
+            `the longest string: this one would take ${Math.ceil(fixedWidth / 1024 / 1024)} MiB, over the limit of ` +
+            `${MAX_FIXED_WIDTH_BYTES / 1024 / 1024} MiB. Send long strings as a table (dataframe_split or ` +
+            `dataframe_records), where they stay Python objects.`,
+        ),
+      );
     }
     const id = ++this.nextId;
     let frame: Buffer;

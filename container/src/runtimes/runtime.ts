@@ -4,6 +4,7 @@
  */
 import type { ArtifactInfo } from '../../../core/registry/model';
 import type { Json, ScoringInput } from '../scoring/input';
+import type { JsonText } from '../scoring/json-text';
 
 export interface LoadSpec {
   readonly modelName: string;
@@ -17,6 +18,8 @@ export interface LoadSpec {
 export interface Prediction {
   /** JSON-ready predictions: a list (one per row) or a dict of named outputs. */
   readonly predictions: Json;
+  /** The same predictions as JSON text, when the runtime writes them as text (what is then sent). */
+  readonly text?: JsonText;
 }
 
 /** A failure the caller caused (bad input for this model): becomes a 4xx with MLflow's code. */
@@ -38,6 +41,11 @@ export class RuntimeUnavailableError extends Error {
 export interface ModelRuntime {
   /** The flavor this runtime serves the version with (`python_function`, `onnx`). */
   readonly flavor: string;
+  /**
+   * Peak memory a request takes, in bytes per byte of its body (host and worker processes
+   * together): what the host's memory admission reserves for it.
+   */
+  readonly memoryPerBodyByte: number;
   load(): Promise<void>;
   /** Predicts for one request; rejects with PredictionError or RuntimeUnavailableError. */
   predict(input: ScoringInput, params?: { readonly [key: string]: Json }): Promise<Prediction>;

@@ -4,6 +4,46 @@
  */
 import type { Json, ScoringInput } from '../scoring/input';
 
+/**
+ * Largest NumPy fixed-width string array a request may make the worker build. A tensor input
+ * holding strings becomes such an array (as in MLflow's scoring server), every element as wide
+ * as the longest string: 8,000 values beside one 100 KB string take 3 GB.
+ */
+export const MAX_FIXED_WIDTH_BYTES = 64 * 1024 * 1024;
+/** Characters a number takes in a fixed-width string array beside strings (NumPy's repr, at most). */
+const NUMBER_WIDTH = 32;
+
+/**
+ * The bytes of the fixed-width string array the worker would build from a tensor input that
+ * holds strings (elements times the longest string, 4 bytes a character); 0 when it holds none.
+ * A table is not one: its string columns stay Python objects.
+ */
+export function fixedWidthStringBytes(input: ScoringInput): number {
+  if (input.kind === 'dataframe') return 0;
+  const values: Json[] = input.kind === 'tensor' ? [input.data as Json[]] : Object.values(input.data);
+  let largest = 0;
+  for (const value of values) {
+    let elements = 0;
+    let longest = 0;
+    let strings = false;
+    const stack: Json[] = [value];
+    while (stack.length > 0) {
+      const item = stack.pop() as Json;
+      if (Array.isArray(item)) {
+        for (const element of item) stack.push(element);
+      } else {
+        elements++;
+        if (typeof item === 'string') {
+          strings = true;
+          if (item.length > longest) longest = item.length;
+        }
+      }
+    }
+    if (strings) largest = Math.max(largest, elements * Math.max(longest, NUMBER_WIDTH) * 4);
+  }
+  return largest;
+}
+
 /** Largest frame either side accepts (bodies are capped far below this by the HTTP server). */
 export const MAX_FRAME_BYTES = 512 * 1024 * 1024;
 

@@ -4,6 +4,7 @@
  * the same request, its messages.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
+import { DEFAULT_MAX_JSON_DEPTH, jsonDepth, tooDeepMessage } from '../../../core/shared/json-limits';
 import type { Json, Protocol, ScoringInput, ScoringRequest } from './input';
 
 /** A request the host refuses before any model sees it. */
@@ -52,8 +53,18 @@ function parseMediaType(header: string): MediaType {
 
 const badRequest = (message: string) => new ScoringError(400, 'BAD_REQUEST', message);
 
+export interface ParseOptions {
+  /** Deepest nesting of arrays and objects accepted, checked before the body is decoded. */
+  readonly maxDepth?: number;
+}
+
 /** Reads a scoring request from its Content-Type header and body. */
-export function parseScoringRequest(contentType: string | undefined, body: Buffer): ScoringRequest {
+export function parseScoringRequest(
+  contentType: string | undefined,
+  body: Buffer,
+  options: ParseOptions = {},
+): ScoringRequest {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
   if (contentType === undefined || contentType.trim() === '') {
     throw new ScoringError(
       415,
@@ -70,13 +81,12 @@ export function parseScoringRequest(contentType: string | undefined, body: Buffe
   if (unknown.length > 0) {
     throw new ScoringError(415, 'BAD_REQUEST', `Unrecognized content type parameters: ${unknown.join(', ')}.`);
   }
-  const text = body.toString('utf8');
   if (media.type === 'text/csv') {
     if (media.params.format) throw unknownFormat(media.params.format);
-    return { input: parseCsvInput(text), protocol: 'either' };
+    return { input: parseCsvInput(body.toString('utf8')), protocol: 'either' };
   }
   if (media.type === 'application/json-numpy-split') {
-    return { input: splitFrame(decodeJson(text), 'request body'), protocol: '1.x' };
+    return { input: splitFrame(decodeJson(body, maxDepth), 'request body'), protocol: '1.x' };
   }
   if (media.type !== 'application/json') {
     throw new ScoringError(
@@ -85,7 +95,7 @@ export function parseScoringRequest(contentType: string | undefined, body: Buffe
       `This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '${media.type}'.`,
     );
   }
-  const json = decodeJson(text);
+  const json = decodeJson(body, maxDepth);
   const format = media.params.format;
   if (format === 'pandas-records') return { input: recordsFrame(json, 'request body'), protocol: '1.x' };
   if (format === 'pandas-split') return { input: splitFrame(json, 'request body'), protocol: '1.x' };
@@ -101,10 +111,16 @@ function unknownFormat(format: string): ScoringError {
   );
 }
 
-function decodeJson(text: string): Json {
+/** Refuses a body nested deeper than the limit before anything decodes it. */
+function checkDepth(bytes: Uint8Array, maxDepth: number): void {
+  if (jsonDepth(bytes, maxDepth) > maxDepth) throw badRequest(tooDeepMessage(maxDepth));
+}
+
+function decodeJson(body: Buffer, maxDepth: number): Json {
+  checkDepth(body, maxDepth);
   let value: Json;
   try {
-    value = JSON.parse(text) as Json;
+    value = JSON.parse(body.toString('utf8')) as Json;
   } catch (error) {
     throw badRequest(
       `Invalid input. Ensure that input is a valid JSON formatted string. Error: '${(error as Error).message}'`,
@@ -112,6 +128,7 @@ function decodeJson(text: string): Json {
   }
   // A body that is a JSON string holding JSON (as `requests.post(json=json.dumps(...))` sends) is read once more.
   if (typeof value === 'string') {
+    checkDepth(Buffer.from(value, 'utf8'), maxDepth);
     try {
       return JSON.parse(value) as Json;
     } catch {

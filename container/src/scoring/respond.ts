@@ -4,6 +4,7 @@
  * major version the model was logged with, so a client written for that version works unchanged.
  */
 import type { Json, Protocol } from './input';
+import { JsonText } from './json-text';
 
 export function answerProtocol(request: Protocol, modelMlflowVersion: string | undefined): '1.x' | '2.x' {
   if (request !== 'either') return request;
@@ -11,6 +12,7 @@ export function answerProtocol(request: Protocol, modelMlflowVersion: string | u
   return major === 1 || major === 0 ? '1.x' : '2.x';
 }
 
-export function responseBody(protocol: '1.x' | '2.x', predictions: Json): Json {
-  return protocol === '1.x' ? predictions : { predictions };
+export function responseBody(protocol: '1.x' | '2.x', predictions: Json | JsonText): Json | JsonText {
+  if (protocol === '1.x') return predictions;
+  return predictions instanceof JsonText ? predictions.wrap('{"predictions":', '}') : { predictions };
 }

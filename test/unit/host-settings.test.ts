@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HEAP_SHARE_PERCENT, heapLimitOption, readSettings } from '../../container/src/settings';
+import { buildDeployModelDefinition } from '../../core/deploy/deploy-model-definition';
+import { DEFAULT_MAX_JSON_DEPTH } from '../../core/shared/json-limits';
+import { twinDeploySettings } from '../../twin/twin';
+import { REPO_ROOT } from '../helpers/paths';
+
+const REQUIRED = { MLSERVE_MODEL_NAME: 'm', REGISTRY_TABLE: 't', MLSERVE_SOURCE_ROOTS: 'file:///tmp' };
+const MIB = 1024 * 1024;
+
+describe('the host’s request limits', () => {
+  it('derive the memory budget from the task’s memory: 40 % of it', () => {
+    const settings = readSettings({ ...REQUIRED, MLSERVE_MEMORY_MIB: '1024' });
+    expect(settings.memoryBytes).toBe(1024 * MIB);
+    expect(settings.requestMemoryBytes).toBe(Math.floor(1024 * MIB * 0.4));
+    expect(settings.maxJsonDepth).toBe(DEFAULT_MAX_JSON_DEPTH);
+    expect(settings.admissionWaitMs).toBe(10_000);
+  });
+
+  it('take an explicit budget, depth and wait', () => {
+    const settings = readSettings({
+      ...REQUIRED,
+      MLSERVE_MEMORY_MIB: '4096',
+      MLSERVE_REQUEST_MEMORY_MIB: '100',
+      MLSERVE_MAX_JSON_DEPTH: '10',
+      MLSERVE_ADMISSION_WAIT_MS: '0',
+    });
+    expect(settings.requestMemoryBytes).toBe(100 * MIB);
+    expect(settings.maxJsonDepth).toBe(10);
+    expect(settings.admissionWaitMs).toBe(0);
+  });
+
+  it('refuse a depth below 2 or a memory below 64 MiB, naming the variable', () => {
+    expect(() => readSettings({ ...REQUIRED, MLSERVE_MAX_JSON_DEPTH: '1' })).toThrow(/MLSERVE_MAX_JSON_DEPTH/);
+    expect(() => readSettings({ ...REQUIRED, MLSERVE_MEMORY_MIB: '10' })).toThrow(/MLSERVE_MEMORY_MIB/);
+  });
+
+  it('size the heap as the image does: the same share in the Dockerfile and for the twin’s tasks', () => {
+    const dockerfile = readFileSync(path.join(REPO_ROOT, 'container/Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`--max-old-space-size-percentage=${HEAP_SHARE_PERCENT}`);
+    expect(heapLimitOption(1024)).toBe(`--max-old-space-size=${(1024 * HEAP_SHARE_PERCENT) / 100}`);
+  });
+
+  it('get the task’s memory from the deploy workflow’s task definition', () => {
+    const definition = JSON.stringify(buildDeployModelDefinition(twinDeploySettings('file:///tmp', 1)));
+    expect(definition).toContain('{"Name":"MLSERVE_MEMORY_MIB","Value.$":"$.model.Item.servingMemory.S"}');
+  });
+});
