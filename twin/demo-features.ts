@@ -15,8 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createConnection } from 'mysql2/promise';
 import type { OnlineStores } from '../core/features/online-stores';
-import type { ModelRegistry } from '../core/registry/registry';
-import { serveDemoModel } from './demo-model';
+import type { DemoModel } from './demo-model';
 import type { LocalMysql } from './local-mysql';
 import { LOCAL_MYSQL_CLUSTER_ARN, LOCAL_MYSQL_SECRET_ARN } from './local-online-stores';
 
@@ -105,23 +104,27 @@ export async function seedFeatureDemo(dynamodb: DynamoDBClientConfig, mysql: Loc
   }
 }
 
-/** Registers the demo (the iris ONNX model with a feature spec), moves it to Production and enables it. */
-export async function registerFeatureDemo(
-  registry: ModelRegistry,
+/**
+ * The demo as `serveDemoModel` takes it: the iris ONNX model (from `demoModelDir`) with a feature
+ * spec, under `artifactDir`; preparing it also creates and fills its two tables.
+ */
+export function featureDemoModel(
   demoModelDir: string,
   artifactDir: string,
-  url: string,
-): Promise<{ model: string; curl: string }> {
+  stores: { readonly dynamodb: DynamoDBClientConfig; readonly mysql: LocalMysql },
+): DemoModel {
   const dir = path.join(artifactDir, FEATURE_DEMO_MODEL, '1');
-  await cp(demoModelDir, dir, { recursive: true });
-  await writeFile(path.join(dir, 'feature_spec.yaml'), FEATURE_SPEC);
-  await serveDemoModel(registry, {
+  return {
     name: FEATURE_DEMO_MODEL,
     dir,
     description:
       'Demo: the iris classifier with feature lookups. Requests carry flower_id; sepals come from DynamoDB, petals from MySQL.',
-  });
-  return { model: FEATURE_DEMO_MODEL, curl: featureDemoCurl(url) };
+    prepare: async () => {
+      await cp(demoModelDir, dir, { recursive: true });
+      await writeFile(path.join(dir, 'feature_spec.yaml'), FEATURE_SPEC);
+      await seedFeatureDemo(stores.dynamodb, stores.mysql);
+    },
+  };
 }
 
 /** A curl that scores the three flowers by id. */

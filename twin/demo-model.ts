@@ -1,18 +1,99 @@
-/** Serving a demo model on the twin's first start: register it, move it to Production, enable serving. */
+/**
+ * Serving a demo model in the twin: register it, move a version to Production, enable serving.
+ * Idempotent, so that a later start finishes a demo an earlier one left half-registered; and
+ * checked against the source policy first, so that a demo the registry would refuse is never
+ * started (nothing is registered, and the twin says what to change).
+ */
 import { pathToFileURL } from 'node:url';
+import type { ModelVersion } from '../core/registry/model';
 import type { ModelRegistry } from '../core/registry/registry';
+import type { SourcePolicy } from '../core/registry/sources';
 
-export async function serveDemoModel(
-  registry: ModelRegistry,
-  model: { readonly name: string; readonly dir: string; readonly description: string },
-): Promise<void> {
-  await registry.createRegisteredModel({ name: model.name, creator: 'admin', description: model.description });
-  const version = await registry.createModelVersion({ name: model.name, source: pathToFileURL(model.dir).href });
-  // The registration check runs on the bus; the stage move wants the version past PENDING_REGISTRATION.
-  for (let i = 0; i < 100; i++) {
-    if ((await registry.getModelVersion(model.name, version.version)).status !== 'PENDING_REGISTRATION') break;
-    await new Promise((r) => setTimeout(r, 20));
+export interface DemoModel {
+  readonly name: string;
+  /** Where its artifacts go; the version's source. */
+  readonly dir: string;
+  readonly description: string;
+  /** Makes what it needs outside the registry (its artifacts in `dir`, tables…); idempotent, run until it is finished. */
+  readonly prepare: () => Promise<void>;
+}
+
+/** Why a demo is not served, and what to do about it; the twin prints it at start. */
+export interface DemoProblem {
+  /** The demo models concerned. */
+  readonly models: readonly string[];
+  /** What is wrong, in a sentence. */
+  readonly problem: string;
+  /** How to fix it, one line each. */
+  readonly fix: readonly string[];
+}
+
+/** Where a demo stands after `serveDemoModel`: served, or serving turned off since (left so). */
+export type DemoServing = 'enabled' | 'disabled';
+
+/** The registry's refusal of the demo's source, or undefined when the policy allows it. */
+export async function demoSourceRefusal(policy: SourcePolicy, dir: string): Promise<string | undefined> {
+  try {
+    await policy.resolve(pathToFileURL(dir).href);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
-  await registry.transitionModelVersionStage(model.name, version.version, 'Production', false);
-  await registry.enableServing(model.name);
+}
+
+const exists = (registry: ModelRegistry, name: string) =>
+  registry.getRegisteredModel(name).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Registers the demo, or finishes it: a demo counts as finished once serving was enabled on it
+ * (afterwards it is the user's: a version they archived or serving they disabled stays so).
+ * Until then every missing step is done, reusing a READY or pending version with the demo's
+ * source rather than adding another. If a step fails on a model this call created, the model
+ * is deleted again; on one that was there before, the next start tries again.
+ */
+export async function serveDemoModel(registry: ModelRegistry, model: DemoModel): Promise<DemoServing> {
+  const created = !(await exists(registry, model.name));
+  if (created) {
+    await registry.createRegisteredModel({ name: model.name, creator: 'admin', description: model.description });
+  }
+  try {
+    const serving = (await registry.getRegisteredModel(model.name)).serving;
+    if (serving) return serving.enabled ? 'enabled' : 'disabled';
+    await model.prepare();
+    const versions = (await registry.searchModelVersions({ filter: `name = '${model.name}'` })).items;
+    if (!versions.some((v) => v.currentStage === 'Production' && v.status === 'READY')) {
+      const version = await readyDemoVersion(registry, model, versions);
+      await registry.transitionModelVersionStage(model.name, version.version, 'Production', false);
+    }
+    await registry.enableServing(model.name);
+    return 'enabled';
+  } catch (error) {
+    if (created) await registry.deleteRegisteredModel(model.name).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A READY version with the demo's source: one already there (pending ones checked now), or a new one. */
+async function readyDemoVersion(
+  registry: ModelRegistry,
+  model: DemoModel,
+  versions: readonly ModelVersion[],
+): Promise<ModelVersion> {
+  const source = pathToFileURL(model.dir).href;
+  const candidate = versions
+    .filter((v) => v.source === source && (v.status === 'READY' || v.status === 'PENDING_REGISTRATION'))
+    .sort((a, b) => b.version - a.version)[0];
+  const version = candidate ?? (await registry.createModelVersion({ name: model.name, source }));
+  // The registration check also runs on the bus; whichever finishes first records the outcome.
+  await registry.completeRegistration(model.name, version.version);
+  const checked = await registry.getModelVersion(model.name, version.version);
+  if (checked.status !== 'READY') {
+    throw new Error(
+      `version ${checked.version} of '${model.name}' is ${checked.status}: ${checked.statusMessage || 'no reason given'}`,
+    );
+  }
+  return checked;
 }

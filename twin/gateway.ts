@@ -18,10 +18,20 @@ export interface LambdaRoute {
   readonly handler: ProxyHandler;
 }
 
+/** What the gateway holds every request to, and an HttpRoute's forward must too. */
+export interface ForwardLimits {
+  /**
+   * The body's limit in bytes. A request declaring a larger Content-Length is refused before
+   * its route runs; a forward streaming a body without one counts it, and past the limit
+   * aborts what it forwards and answers 413 (`payloadTooLarge`).
+   */
+  readonly maxBodyBytes: number;
+}
+
 /** A path prefix passed on as HTTP (API Gateway's VPC link to the load balancer). */
 export interface HttpRoute {
   readonly prefix: string;
-  readonly forward: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  readonly forward: (req: IncomingMessage, res: ServerResponse, limits: ForwardLimits) => Promise<void>;
 }
 
 export type GatewayRoute = LambdaRoute | HttpRoute;
@@ -46,17 +56,58 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(JSON.stringify(body));
 }
 
+/** The 413 API Gateway answers for a body over its limit. */
+export function payloadTooLarge(res: ServerResponse, limit = MAX_BODY_BYTES): void {
+  sendJson(res, 413, { error_code: 'BAD_REQUEST', message: `Request body exceeds the ${limit} byte limit.` });
+}
+
+/**
+ * How much of a refused request's body is still read (and dropped) after the answer, so that a
+ * client still sending it gets to read the answer; past this the connection is closed.
+ */
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of a request answered before its body arrived (closing the
+ * connection instead would reset it under a client still sending, which then never reads the
+ * answer). Bounded by DISCARD_MAX_BYTES, and by the server's request timeout.
+ */
+export function discardBody(req: IncomingMessage): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_MAX_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/** Whether the request declares a body over the limit (Content-Length). */
+function declaresTooLarge(req: IncomingMessage, limit: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > limit;
+}
+
 class PayloadTooLarge extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new PayloadTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** The whole body, or PayloadTooLarge once it passes the limit (the rest is left flowing to be dropped). */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      chunks.length = 0;
+      reject(new PayloadTooLarge());
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
 }
 
 export function toProxyEvent(
@@ -151,6 +202,12 @@ export async function startGateway(
         sendJson(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API endpoint at ${path}` });
         return;
       }
+      // API Gateway refuses a payload over its limit before anything else runs.
+      if (declaresTooLarge(req, MAX_BODY_BYTES)) {
+        payloadTooLarge(res);
+        discardBody(req);
+        return;
+      }
       let authorizer: AuthorizerContext | undefined;
       if (guard) {
         try {
@@ -164,7 +221,7 @@ export async function startGateway(
         }
       }
       if ('forward' in route) {
-        await route.forward(req, res);
+        await route.forward(req, res, { maxBodyBytes: MAX_BODY_BYTES });
         return;
       }
       const body = await readBody(req);
@@ -178,11 +235,8 @@ export async function startGateway(
       res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
     } catch (error) {
       if (error instanceof PayloadTooLarge) {
-        sendJson(res, 413, {
-          error_code: 'BAD_REQUEST',
-          message: `Request body exceeds the ${MAX_BODY_BYTES} byte limit.`,
-        });
-        req.resume();
+        payloadTooLarge(res);
+        discardBody(req);
         return;
       }
       process.stderr.write(`gateway: ${(error as Error).stack ?? String(error)}\n`);
@@ -195,6 +249,12 @@ export async function startGateway(
         res.destroy();
       }
     }
+  });
+  // `Expect: 100-continue` (curl sends it for large bodies): no go-ahead for a body over the limit,
+  // so the client reads the 413 without sending it.
+  server.on('checkContinue', (req, res) => {
+    if (!declaresTooLarge(req, MAX_BODY_BYTES)) res.writeContinue();
+    server.emit('request', req, res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

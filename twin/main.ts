@@ -1,6 +1,7 @@
 /** `npm start`: runs the local twin until interrupted. */
 import { existsSync } from 'node:fs';
 import { type OnlineStores, parseOnlineStores } from '../core/features/online-stores';
+import { parseSourceRoots } from '../core/registry/sources';
 import { LOCAL_MYSQL_CLUSTER_ARN, LOCAL_MYSQL_SECRET_ARN } from './local-online-stores';
 import { startTwin } from './twin';
 
@@ -18,6 +19,16 @@ try {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(2);
 }
+if (process.env.MLSERVE_SOURCE_ROOTS) {
+  try {
+    parseSourceRoots(process.env.MLSERVE_SOURCE_ROOTS);
+  } catch (error) {
+    process.stderr.write(
+      `MLSERVE_SOURCE_ROOTS must be comma-separated file:///… and s3://bucket/prefix URIs: ${(error as Error).message}\n`,
+    );
+    process.exit(2);
+  }
+}
 /** MariaDB for Aurora MySQL lookups: on where it is installed, unless MLSERVE_LOCAL_MYSQL=false. */
 const localMysql =
   process.env.MLSERVE_LOCAL_MYSQL === 'true' ||
@@ -27,6 +38,13 @@ const localMysql =
 function tokenForCurl(): string {
   if (twin.generatedAdminToken) return twin.generatedAdminToken;
   return process.env.MLSERVE_ADMIN_TOKEN ? '$MLSERVE_ADMIN_TOKEN' : '$MLSERVE_TOKEN';
+}
+
+/** Whether a demo is on its way up, or was turned off since (and how to turn it back on). */
+function servingNote(demo: { readonly model: string; readonly servingDisabled?: boolean }): string {
+  return demo.servingDisabled
+    ? `serving is disabled; enable it with: npx mlserve serving enable ${demo.model}`
+    : 'serving starts in a few seconds';
 }
 
 const announced = new Set<string>();
@@ -71,19 +89,25 @@ process.stdout.write(
       : []),
     ...(twin.demo
       ? [
-          `  demo model:     ${twin.demo.model} (serving starts in a few seconds)`,
+          `  demo model:     ${twin.demo.model} (${servingNote(twin.demo)})`,
           '',
           twin.demo.curl.replace('curl -s', `curl -s -u token:${tokenForCurl()}`),
           ...(twin.demo.features
             ? [
                 '',
-                `  feature-lookup demo: ${twin.demo.features.model} (requests carry flower_id; sepals from DynamoDB, petals from MySQL)`,
+                `  feature-lookup demo: ${twin.demo.features.model} (requests carry flower_id; sepals from DynamoDB, petals from MySQL; ${servingNote(twin.demo.features)})`,
                 '',
                 twin.demo.features.curl.replace('curl -s', `curl -s -u token:${tokenForCurl()}`),
               ]
             : []),
         ]
       : []),
+    // Why a demo is not served, and the fix; the twin runs on regardless.
+    ...(twin.demoProblems ?? []).flatMap((p) => [
+      '',
+      `  demo model${p.models.length > 1 ? 's' : ''} ${p.models.join(', ')}: ${p.problem}.`,
+      ...p.fix.map((line) => `    ${line}`),
+    ]),
     '',
   ].join('\n'),
 );

@@ -17,6 +17,7 @@ import { InProcessBus } from '../core/events/in-process-bus';
 import type { OnlineStores } from '../core/features/online-stores';
 import { createAccessControl, createRegistry } from '../core/registry';
 import type { ModelRegistry } from '../core/registry/registry';
+import { parseSourceRoots, SourcePolicy } from '../core/registry/sources';
 import { MlflowError } from '../core/shared/errors';
 import { createAccessHandler } from '../lambdas/access/app';
 import { PERMISSIONS_PREFIX, TOKENS_PREFIX } from '../lambdas/access/routes';
@@ -28,14 +29,8 @@ import { logger } from '../lambdas/shared/logger';
 import { HostTask } from './aws/host-task';
 import { type EcsState, LocalEcs } from './aws/local-ecs';
 import { type LoadBalancerState, LocalLoadBalancer } from './aws/local-load-balancer';
-import {
-  FEATURE_DEMO_MODEL,
-  FEATURE_DEMO_STORES,
-  featureDemoCurl,
-  registerFeatureDemo,
-  seedFeatureDemo,
-} from './demo-features';
-import { serveDemoModel } from './demo-model';
+import { FEATURE_DEMO_MODEL, FEATURE_DEMO_STORES, featureDemoCurl, featureDemoModel } from './demo-features';
+import { type DemoModel, type DemoProblem, demoSourceRefusal, serveDemoModel } from './demo-model';
 import { DeployRunner, type ExecutionOutcome } from './deploy-runner';
 import { type Gateway, startGateway } from './gateway';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from './local-dynamodb';
@@ -95,9 +90,13 @@ export interface Twin {
   readonly demo?: {
     readonly model: string;
     readonly curl: string;
+    /** Serving was turned off on the demo after it was set up (the twin leaves it so). */
+    readonly servingDisabled?: boolean;
     /** The feature-lookup demo, when the local MySQL server runs. */
-    readonly features?: { readonly model: string; readonly curl: string };
+    readonly features?: { readonly model: string; readonly curl: string; readonly servingDisabled?: boolean };
   };
+  /** What keeps a demo from being served (e.g. MLSERVE_SOURCE_ROOTS leaving out the artifact folder), and the fix. */
+  readonly demoProblems?: readonly DemoProblem[];
   close(): Promise<void>;
 }
 
@@ -303,7 +302,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         : undefined;
     reconcileTimer?.unref();
 
-    const demo = options.demo ? await registerDemo(registry, artifactDir, started.url, dynamo, stores) : undefined;
+    const demo = options.demo
+      ? await registerDemo(registry, artifactDir, started.url, dynamo, stores, sourceRoots)
+      : undefined;
 
     return {
       url: started.url,
@@ -317,7 +318,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       access,
       onlineStores,
       generatedAdminToken: bootstrap.secret,
-      demo,
+      demo: demo?.served,
+      demoProblems: demo?.problems,
       close: async () => {
         clearInterval(reconcileTimer);
         await started.close();
@@ -338,10 +340,21 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   }
 }
 
+// ---- the demo models ----------------------------------------------------------------
+
+/** What `registerDemo` leaves: the demos served, and what keeps any from being served. */
+interface DemoOutcome {
+  readonly served?: Twin['demo'];
+  readonly problems: readonly DemoProblem[];
+}
+
 /**
- * On an empty registry: registers the demo iris model (an ONNX model the repository ships, so
- * it needs nothing beyond `npm ci`), moves it to Production, enables serving, and returns a
- * curl that scores it. With the local MySQL server, also the feature-lookup demo.
+ * The demo iris model (an ONNX model the repository ships, so it needs nothing beyond `npm
+ * ci`), and with the local MySQL server the feature-lookup demo: on an empty registry, registers
+ * them, moves them to Production and enables serving; on a later start, finishes a demo an
+ * earlier start left half-registered. A demo the user deleted is not made again. Nothing is
+ * registered when the source policy would refuse the demos' artifact folder; that, and any
+ * other failure, comes back as a problem to print, never as an error (the twin keeps running).
  */
 async function registerDemo(
   registry: ModelRegistry,
@@ -349,33 +362,109 @@ async function registerDemo(
   url: string,
   dynamo: LocalDynamo,
   stores: LocalOnlineStores,
-) {
+  sourceRoots: string,
+): Promise<DemoOutcome> {
   const curl = `curl -s -X POST ${url}/model/${DEMO_MODEL}/Production/invocations -H 'Content-Type: application/json' -d '{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'`;
   const exists = (name: string) =>
     registry.getRegisteredModel(name).then(
       () => true,
       () => false,
     );
-  if ((await registry.searchRegisteredModels({ maxResults: 1 })).items.length > 0) {
-    if (!(await exists(DEMO_MODEL))) return undefined;
-    const features =
-      stores.mysql && (await exists(FEATURE_DEMO_MODEL))
-        ? { model: FEATURE_DEMO_MODEL, curl: featureDemoCurl(url) }
-        : undefined;
-    return { model: DEMO_MODEL, curl, features };
-  }
+  const isEmpty = async () => (await registry.searchRegisteredModels({ maxResults: 1 })).items.length === 0;
+  const fresh = await isEmpty();
+  if (!fresh && !(await exists(DEMO_MODEL))) return { problems: [] };
+
   const demoDir = path.join(REPO_ROOT, 'twin/demo/iris-onnx');
-  const dir = path.join(artifactDir, DEMO_MODEL, '1');
-  await cp(demoDir, dir, { recursive: true });
-  await serveDemoModel(registry, {
+  const irisDir = path.join(artifactDir, DEMO_MODEL, '1');
+  const iris: DemoModel = {
     name: DEMO_MODEL,
-    dir,
+    dir: irisDir,
     description: 'Demo: an iris classifier (ONNX), registered and served by the local twin on first start.',
-  });
-  let features: { model: string; curl: string } | undefined;
-  if (stores.mysql) {
-    await seedFeatureDemo(dynamo.clientConfig, stores.mysql);
-    features = await registerFeatureDemo(registry, demoDir, artifactDir, url);
+    prepare: () => cp(demoDir, irisDir, { recursive: true }),
+  };
+  const mysql = stores.mysql;
+  const features =
+    mysql && (fresh || (await exists(FEATURE_DEMO_MODEL)))
+      ? featureDemoModel(demoDir, artifactDir, { dynamodb: dynamo.clientConfig, mysql })
+      : undefined;
+
+  // The registry would refuse a source outside MLSERVE_SOURCE_ROOTS: then register nothing.
+  const policy = new SourcePolicy(parseSourceRoots(sourceRoots));
+  const refused: string[] = [];
+  for (const demo of features ? [iris, features] : [iris]) {
+    if (await demoSourceRefusal(policy, demo.dir)) refused.push(demo.name);
   }
-  return { model: DEMO_MODEL, curl, features };
+  if (refused.length > 0) {
+    return { problems: [sourceRootsProblem(refused, fresh, policy, artifactDir, sourceRoots)] };
+  }
+
+  /** Why `name` is not served after `error`, and what the next start will do about it. */
+  const setupProblem = async (name: string, error: unknown): Promise<DemoProblem> => {
+    logger.error('demo model setup failed', { error: error as Error, model: name });
+    const retry = (await exists(name))
+      ? 'Once the cause is fixed, restart the twin: it finishes the demo on its next start.'
+      : (await isEmpty())
+        ? 'Once the cause is fixed, restart the twin: it registers the demo on its next start.'
+        : 'The twin registers demos on an empty registry only: start it with a new MLSERVE_HOME to get this one.';
+    return { models: [name], problem: `could not be set up: ${(error as Error).message}`, fix: [retry] };
+  };
+
+  let irisServing: Awaited<ReturnType<typeof serveDemoModel>>;
+  try {
+    irisServing = await serveDemoModel(registry, iris);
+  } catch (error) {
+    return { problems: [await setupProblem(DEMO_MODEL, error)] };
+  }
+  const problems: DemoProblem[] = [];
+  let featuresServed: NonNullable<Twin['demo']>['features'];
+  if (features) {
+    try {
+      const serving = await serveDemoModel(registry, features);
+      featuresServed = {
+        model: FEATURE_DEMO_MODEL,
+        curl: featureDemoCurl(url),
+        ...(serving === 'disabled' ? { servingDisabled: true } : {}),
+      };
+    } catch (error) {
+      problems.push(await setupProblem(FEATURE_DEMO_MODEL, error));
+    }
+  }
+  return {
+    served: {
+      model: DEMO_MODEL,
+      curl,
+      ...(irisServing === 'disabled' ? { servingDisabled: true } : {}),
+      features: featuresServed,
+    },
+    problems,
+  };
+}
+
+/** The demos' artifact folder is outside the allowed source roots: what that means, and the exact fix. */
+function sourceRootsProblem(
+  models: readonly string[],
+  fresh: boolean,
+  policy: SourcePolicy,
+  artifactDir: string,
+  sourceRoots: string,
+): DemoProblem {
+  const root = pathToFileURL(artifactDir).href;
+  const roots = [
+    ...sourceRoots
+      .split(',')
+      .map((r) => r.trim())
+      .filter((r) => r.length > 0),
+    root,
+  ];
+  return {
+    models,
+    problem:
+      `${fresh ? 'not registered' : 'not served'}: MLSERVE_SOURCE_ROOTS (${policy.describeRoots()}) leaves out ` +
+      `the twin's artifact folder ${root}, where the demo's files are, so the registry would refuse them`,
+    fix: [
+      `Add the artifact folder to MLSERVE_SOURCE_ROOTS (a comma-separated list) and restart, e.g.`,
+      `  MLSERVE_SOURCE_ROOTS='${roots.join(',')}' npm start`,
+      `or leave MLSERVE_SOURCE_ROOTS unset (its default is ${root}). The next start ${fresh ? 'registers and serves' : 'serves'} the demo.`,
+    ],
+  };
 }
