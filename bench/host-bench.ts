@@ -3,21 +3,18 @@
  * iris scikit-learn model and an ONNX model as two versions, runs the host as a child
  * process, and drives load from a separate process (autocannon) for single-row and 100-row
  * requests. Prints req/s, p50 and p99 latency per case, and the host's and workers' peak RSS.
+ * Then, on a host sized as a Small task, four concurrent 15 MiB requests with single-row requests
+ * meanwhile: the host's peak RSS and the small requests' p99 beside an idle host's.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { request, startModelHost } from '../test/helpers/model-host';
-import { buildOnnx } from '../test/helpers/models';
-import { IRIS_MODEL, REPO_ROOT } from '../test/helpers/paths';
-import { startRegistryEnv } from '../test/helpers/registry-env';
+import { IRIS_COLUMNS, IRIS_ROW, largeIrisBody, SMALL_TASK_ENV, startIrisHost } from '../test/helpers/iris-host';
+import { request } from '../test/helpers/model-host';
+import { REPO_ROOT } from '../test/helpers/paths';
 
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const COLUMNS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
-const ROW = [5.1, 3.5, 1.4, 0.2];
 
 interface Result {
   readonly case: string;
@@ -79,68 +76,104 @@ async function peakRssKiB(pid: number): Promise<number | undefined> {
   }
 }
 
-const env = await startRegistryEnv();
-const cache = await mkdtemp(path.join(tmpdir(), 'mlserve-bench-'));
-try {
-  await env.registry.createRegisteredModel({ name: 'bench' });
-  const sklearnDir = path.join(env.artifacts.dir, 'iris-sklearn');
-  await cp(IRIS_MODEL, sklearnDir, { recursive: true });
-  const onnxDir = path.join(env.artifacts.dir, 'iris-onnx');
-  buildOnnx('iris-linear', onnxDir);
-  for (const dir of [sklearnDir, onnxDir]) {
-    const v = await env.registry.createModelVersion({ name: 'bench', source: pathToFileURL(dir).href });
-    await env.ready('bench', v.version);
-  }
-  const host = await startModelHost({
-    modelName: 'bench',
-    tableName: env.tableName,
-    dynamoEndpoint: env.dynamo.endpoint,
-    sourceRoots: env.artifacts.uri,
-    artifactCache: cache,
-    env: { MLSERVE_METRICS_INTERVAL_MS: '0' },
+/** Small requests one after another (the next 5 ms after an answer) until `until` settles; their latencies. */
+async function smallRequests(url: string, body: string, until: Promise<unknown>): Promise<number[]> {
+  let done = false;
+  void until.finally(() => {
+    done = true;
   });
-  try {
-    await host.healthy(60_000);
-    const body = (rows: number) =>
-      JSON.stringify({ dataframe_split: { columns: COLUMNS, data: Array.from({ length: rows }, () => ROW) } });
-    const onnxBody = (rows: number) => JSON.stringify({ inputs: Array.from({ length: rows }, () => ROW) });
-    const cases: [string, string, string][] = [
-      ['sklearn (pyfunc worker), 1 row', `${host.url}/model/bench/1/invocations`, body(1)],
-      ['sklearn (pyfunc worker), 100 rows', `${host.url}/model/bench/1/invocations`, body(100)],
-      ['onnx (native), 1 row', `${host.url}/model/bench/2/invocations`, onnxBody(1)],
-      ['onnx (native), 100 rows', `${host.url}/model/bench/2/invocations`, onnxBody(100)],
-    ];
-    const results: Result[] = [];
-    for (const [name, url, payload] of cases) {
-      const check = await request(url, { body: payload, contentType: 'application/json' });
-      if (check.status !== 200) throw new Error(`${name}: ${check.status} ${check.text}`);
-      results.push({ case: name, ...(await autocannon(url, payload)) });
-    }
-    const status = (await request(`${host.url}/status`, { method: 'GET' })).json as {
-      process: { peakRssBytes: number };
-      versions: { version: number; pids: number[] }[];
-    };
-    const workerPeaks = await Promise.all(
-      status.versions.flatMap((v) => v.pids.map(async (pid) => [v.version, await peakRssKiB(pid)] as const)),
-    );
+  const latencies: number[] = [];
+  while (!done) {
+    const started = performance.now();
+    const answer = await request(url, { body, contentType: 'application/json' });
+    if (answer.status !== 200) throw new Error(`small request: ${answer.status} ${answer.text}`);
+    latencies.push(performance.now() - started);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return latencies;
+}
 
-    const cpu = (await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
-    console.log(`\nmlserve model host benchmark — ${CONNECTIONS} connections, ${DURATION_SECONDS} s per case, ${cpu}`);
-    console.log('| case | req/s | p50 ms | p99 ms | errors |');
+function percentile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+/**
+ * Four concurrent 15 MiB ONNX requests to a host sized as a Small task (1 GiB), with single-row
+ * requests going on meanwhile: the host's peak RSS, and the small requests' latency beside the
+ * same requests on an idle host.
+ */
+async function largeRequests(): Promise<void> {
+  const iris = await startIrisHost({ env: SMALL_TASK_ENV });
+  try {
+    const small = JSON.stringify({ inputs: [IRIS_ROW] });
+    const idle = await smallRequests(iris.url(2), small, new Promise((r) => setTimeout(r, 2000)));
+    const big = largeIrisBody(15 * 1024 * 1024, 'inputs');
+    const started = performance.now();
+    const large = Promise.all(
+      Array.from({ length: 4 }, () => request(iris.url(2), { body: big, contentType: 'application/json' })),
+    );
+    const meanwhile = await smallRequests(iris.url(2), small, large);
+    const answers = await large;
+    const seconds = (performance.now() - started) / 1000;
+    const status = await iris.status();
+    console.log(
+      `\nlarge requests — 4 concurrent 15 MiB ONNX requests (${answers.map((a) => a.status).join(', ')}) on a Small task (1 GiB, budget ${((status.admission?.budgetBytes ?? 0) / 1024 / 1024).toFixed(0)} MiB), ${seconds.toFixed(1)} s`,
+    );
+    console.log(`host peak RSS: ${(status.process.peakRssBytes / 1024 / 1024).toFixed(0)} MiB (limit 1024 MiB)`);
+    console.log('| single-row requests | n | p50 ms | p99 ms | max ms |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
-    for (const r of results) {
-      console.log(`| ${r.case} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`);
-    }
-    console.log(`\nhost peak RSS: ${(status.process.peakRssBytes / 1024 / 1024).toFixed(1)} MiB`);
-    for (const [version, kib] of workerPeaks) {
+    for (const [name, values] of [
+      ['idle host', idle],
+      ['during the large requests', meanwhile],
+    ] as const) {
       console.log(
-        `worker (version ${version}) peak RSS: ${kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(1)} MiB`}`,
+        `| ${name} | ${values.length} | ${percentile(values, 0.5).toFixed(1)} | ${percentile(values, 0.99).toFixed(1)} | ${Math.max(...values).toFixed(1)} |`,
       );
     }
+    console.log(`p99 during / idle: ${(percentile(meanwhile, 0.99) / percentile(idle, 0.99)).toFixed(1)}x`);
   } finally {
-    await host.stop();
+    await iris.close();
+  }
+}
+
+const iris = await startIrisHost({ model: 'bench' });
+const host = iris.host;
+try {
+  const body = (rows: number) =>
+    JSON.stringify({ dataframe_split: { columns: IRIS_COLUMNS, data: Array.from({ length: rows }, () => IRIS_ROW) } });
+  const onnxBody = (rows: number) => JSON.stringify({ inputs: Array.from({ length: rows }, () => IRIS_ROW) });
+  const cases: [string, string, string][] = [
+    ['sklearn (pyfunc worker), 1 row', iris.url(1), body(1)],
+    ['sklearn (pyfunc worker), 100 rows', iris.url(1), body(100)],
+    ['onnx (native), 1 row', iris.url(2), onnxBody(1)],
+    ['onnx (native), 100 rows', iris.url(2), onnxBody(100)],
+  ];
+  const results: Result[] = [];
+  for (const [name, url, payload] of cases) {
+    const check = await request(url, { body: payload, contentType: 'application/json' });
+    if (check.status !== 200) throw new Error(`${name}: ${check.status} ${check.text}`);
+    results.push({ case: name, ...(await autocannon(url, payload)) });
+  }
+  const status = await iris.status();
+  const workerPeaks = await Promise.all(
+    status.versions.flatMap((v) => v.pids.map(async (pid) => [v.version, await peakRssKiB(pid)] as const)),
+  );
+
+  const cpu = (await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+  console.log(`\nmlserve model host benchmark — ${CONNECTIONS} connections, ${DURATION_SECONDS} s per case, ${cpu}`);
+  console.log('| case | req/s | p50 ms | p99 ms | errors |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const r of results) {
+    console.log(`| ${r.case} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`);
+  }
+  console.log(`\nhost peak RSS: ${(status.process.peakRssBytes / 1024 / 1024).toFixed(1)} MiB`);
+  for (const [version, kib] of workerPeaks) {
+    console.log(
+      `worker (version ${version}) peak RSS: ${kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(1)} MiB`}`,
+    );
   }
 } finally {
-  await env.close();
-  await rm(cache, { recursive: true, force: true });
+  await iris.close();
 }
+await largeRequests();
