@@ -138,7 +138,6 @@ async function largeRequests(): Promise<void> {
 }
 
 const iris = await startIrisHost({ model: 'bench' });
-const host = iris.host;
 try {
   const body = (rows: number) =>
     JSON.stringify({ dataframe_split: { columns: IRIS_COLUMNS, data: Array.from({ length: rows }, () => IRIS_ROW) } });
