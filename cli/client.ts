@@ -8,6 +8,9 @@
 export const REGISTRY = '/api/2.0/mlflow/';
 /** Path prefix of the serving API (Legacy MLflow Model Serving's endpoints API). */
 export const SERVING = '/api/2.0/preview/mlflow/endpoints/';
+/** Path prefixes of the token and permissions APIs. */
+export const TOKENS = '/api/2.0/tokens/';
+export const PERMISSIONS = '/api/2.0/permissions/registered-models/';
 
 /** How long one request may take before the CLI gives up on it. */
 const REQUEST_TIMEOUT_MS = 120_000;

@@ -1,5 +1,5 @@
 /**
- * The `mlserve` command line: the registry and serving REST APIs of the local twin or of an
+ * The `mlserve` command line: the registry, serving, token and permissions REST APIs of the local twin or of an
  * AWS deployment. Exit status: 0 done, 1 the server or the operation failed, 2 usage error.
  */
 import { readFileSync } from 'node:fs';
@@ -7,9 +7,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NetworkError } from './client';
 import { registerAlias } from './commands/alias';
 import { registerModels } from './commands/models';
+import { registerPermissions } from './commands/permissions';
 import { registerScore } from './commands/score';
 import { registerServing } from './commands/serving';
 import { registerStage } from './commands/stage';
+import { registerTokens } from './commands/tokens';
 import { registerVersions } from './commands/versions';
 import { CliError } from './context';
 
@@ -40,6 +42,8 @@ export function createProgram(): Command {
   registerAlias(program);
   registerServing(program);
   registerScore(program);
+  registerTokens(program);
+  registerPermissions(program);
   return program;
 }
 

@@ -2,7 +2,7 @@
  * Reading a model version's artifact (an MLflow model directory) from its source, and
  * the registration check that turns `MLmodel` into what the registry records.
  */
-import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
@@ -20,11 +20,25 @@ import type { ResolvedSource } from './sources';
 
 /** Reads files of a model artifact by their path relative to the artifact's root. */
 export interface ArtifactReader {
-  /** The file's bytes, or undefined when it does not exist. */
-  read(source: ResolvedSource, relativePath: string): Promise<Buffer | undefined>;
+  /**
+   * The file's bytes, or undefined when it does not exist. With `maxBytes`, a larger file is
+   * not read: ArtifactTooLarge is thrown instead.
+   */
+  read(source: ResolvedSource, relativePath: string, options?: { maxBytes?: number }): Promise<Buffer | undefined>;
 }
 
 export class ArtifactError extends Error {}
+
+/** A file larger than the reader was allowed to read. */
+export class ArtifactTooLarge extends ArtifactError {
+  constructor(
+    readonly relativePath: string,
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`${relativePath} is ${bytes} bytes, more than the ${maxBytes} allowed`);
+  }
+}
 
 function checkRelative(relativePath: string): void {
   if (path.isAbsolute(relativePath) || relativePath.split(/[\\/]/).some((s) => s === '..')) {
@@ -38,12 +52,18 @@ export class SourceArtifactReader implements ArtifactReader {
 
   constructor(private readonly s3Factory: () => S3Client = () => new S3Client({})) {}
 
-  async read(source: ResolvedSource, relativePath: string): Promise<Buffer | undefined> {
+  async read(
+    source: ResolvedSource,
+    relativePath: string,
+    options: { maxBytes?: number } = {},
+  ): Promise<Buffer | undefined> {
     checkRelative(relativePath);
-    return source.kind === 'file' ? this.readFile(source.dir, relativePath) : this.readS3(source, relativePath);
+    return source.kind === 'file'
+      ? this.readFile(source.dir, relativePath, options.maxBytes)
+      : this.readS3(source, relativePath, options.maxBytes);
   }
 
-  private async readFile(dir: string, relativePath: string): Promise<Buffer | undefined> {
+  private async readFile(dir: string, relativePath: string, maxBytes?: number): Promise<Buffer | undefined> {
     let real: string;
     try {
       real = await realpath(path.join(dir, relativePath));
@@ -55,15 +75,27 @@ export class SourceArtifactReader implements ArtifactReader {
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
       throw new ArtifactError(`${relativePath} is a link that leads outside the model directory`);
     }
+    if (maxBytes !== undefined) {
+      const { size } = await stat(real);
+      if (size > maxBytes) throw new ArtifactTooLarge(relativePath, size, maxBytes);
+    }
     return readFile(real);
   }
 
-  private async readS3(source: Extract<ResolvedSource, { kind: 's3' }>, relativePath: string) {
+  private async readS3(source: Extract<ResolvedSource, { kind: 's3' }>, relativePath: string, maxBytes?: number) {
     this.s3 ??= this.s3Factory();
     const key = source.prefix ? `${source.prefix}/${relativePath}` : relativePath;
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: key }));
-      return Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+      const body = out.Body as { transformToByteArray(): Promise<Uint8Array>; destroy?: () => void };
+      if (maxBytes !== undefined && out.ContentLength !== undefined && out.ContentLength > maxBytes) {
+        body.destroy?.(); // the object is not read
+        throw new ArtifactTooLarge(relativePath, out.ContentLength, maxBytes);
+      }
+      const bytes = Buffer.from(await body.transformToByteArray());
+      if (maxBytes !== undefined && bytes.length > maxBytes)
+        throw new ArtifactTooLarge(relativePath, bytes.length, maxBytes);
+      return bytes;
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw error;
@@ -209,6 +241,7 @@ export async function inspectArtifact(reader: ArtifactReader, source: ResolvedSo
       : undefined,
     inputExamplePath: optionalString(example?.artifact_path),
     servingInputExamplePath: optionalString(example?.serving_input_path),
+    inputExampleType: optionalString(example?.type),
     featureSpecPath: featureSpec ? featureSpecPath : undefined,
     rawModelPath: databricks ? DATABRICKS_RAW_MODEL_DIR : undefined,
     modelUuid: optionalString(doc.model_uuid),

@@ -37,6 +37,8 @@ export interface ArtifactInfo {
   readonly inputExamplePath?: string;
   /** Relative path of the serving input example (MLflow >= 2.12), when one was saved. */
   readonly servingInputExamplePath?: string;
+  /** What MLflow saved as the input example (`dataframe`, `ndarray`, `json_object`, `sparse_matrix_csr`…). */
+  readonly inputExampleType?: string;
   /** Relative path of a feature spec found in the artifact, when there is one. */
   readonly featureSpecPath?: string;
   /**

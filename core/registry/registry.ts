@@ -7,7 +7,9 @@ import { type DomainEvent, domainEvent, type EventPublisher, type NewDomainEvent
 import { alreadyExists, invalidParameter, MlflowError, notFound } from '../shared/errors';
 import { type ArtifactReader, inspectArtifact } from './artifacts';
 import type { ModelRecord, RegistryTable, VersionRecord } from './dynamo-store';
+import { readInputExample, type ScoringRequestBody } from './input-example';
 import {
+  type ArtifactInfo,
   COMPUTE_SIZES,
   type ComputeSize,
   canonicalStage,
@@ -650,6 +652,30 @@ export class ModelRegistry {
 
   async getModelVersionDownloadUri(name: string, version: number): Promise<string> {
     return (await this.getModelVersion(name, version)).source;
+  }
+
+  /** What the registration check recorded about a READY version's artifact; INVALID_STATE for any other version. */
+  async versionArtifact(name: string, version: number): Promise<{ version: ModelVersion; artifact: ArtifactInfo }> {
+    const v = await this.getModelVersion(name, version);
+    if (v.status !== 'READY' || !v.artifact) {
+      throw new MlflowError(
+        'INVALID_STATE',
+        `Version ${version} of model '${v.name}' is ${v.status}, not READY: its artifact ${
+          v.status === 'PENDING_REGISTRATION' ? 'is still being checked' : 'did not pass the registration check'
+        }.`,
+      );
+    }
+    return { version: v, artifact: v.artifact };
+  }
+
+  /**
+   * A READY version's input example as a request body for its scoring URL, read from its
+   * artifact (input-example.ts): RESOURCE_DOES_NOT_EXIST when it was logged without one.
+   */
+  async inputExample(name: string, version: number): Promise<ScoringRequestBody> {
+    const { version: v, artifact } = await this.versionArtifact(name, version);
+    const source = await this.deps.sources.resolve(v.source);
+    return readInputExample(this.deps.artifacts, source, artifact, { name: v.name, version });
   }
 
   /**

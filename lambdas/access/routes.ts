@@ -3,11 +3,12 @@
  * and the permissions API (`/api/2.0/permissions/registered-models/…`: a model's access list).
  */
 import { z } from 'zod';
-import type { AccessControl, Requirement } from '../../core/auth/access';
-import { PERMISSION_LEVELS } from '../../core/auth/levels';
+import type { AccessControl, Caller, Requirement } from '../../core/auth/access';
+import { isPermissionLevel, PERMISSION_LEVELS } from '../../core/auth/levels';
 import { modelName, permissionLevel, principalName, tokenId } from '../../core/registry/identifiers';
 import type { ModelRegistry } from '../../core/registry/registry';
 import type { TableRoute } from '../shared/routing';
+import type { AccessControlEntryJson, PermissionResponses, PermissionsResponse, TokenResponses } from './responses';
 
 export const TOKENS_PREFIX = '/api/2.0/tokens/';
 export const PERMISSIONS_PREFIX = '/api/2.0/permissions/registered-models/';
@@ -18,13 +19,19 @@ export interface AccessDeps {
 }
 
 type AccessRoute = TableRoute<AccessDeps>;
-const route = <S extends z.ZodType>(r: {
-  method: string;
-  path: string;
-  params: S;
-  access: (params: z.output<S>) => Requirement;
-  run: (deps: AccessDeps, params: z.output<S>, caller: Parameters<AccessRoute['run']>[2]) => Promise<unknown>;
-}): AccessRoute => r as unknown as AccessRoute;
+/** A route whose `run` answers what `Responses` (responses.ts) declares for its path. */
+const routeOf =
+  <Responses>() =>
+  <P extends keyof Responses & string, S extends z.ZodType>(r: {
+    method: string;
+    path: P;
+    params: S;
+    access: (params: z.output<S>) => Requirement;
+    run: (deps: AccessDeps, params: z.output<S>, caller: Caller) => Promise<Responses[P]>;
+  }): AccessRoute =>
+    r as unknown as AccessRoute;
+const route = routeOf<TokenResponses>();
+const permissionRoute = routeOf<PermissionResponses>();
 
 const authenticated = (): Requirement => ({ kind: 'authenticated' });
 const intLike = z.union([z.number().int(), z.string().regex(/^[0-9]+$/)]).transform(Number);
@@ -75,24 +82,34 @@ export const TOKEN_ROUTES: readonly AccessRoute[] = [
       return {};
     },
   }),
+  route({
+    method: 'GET',
+    path: 'whoami',
+    params: z.object({}),
+    access: authenticated,
+    run: async (_deps, _p, caller) => ({ principal: caller.principal, admin: caller.admin, token_id: caller.tokenId }),
+  }),
 ];
 
-const aclJson = (name: string, acl: Record<string, string>) => ({
+const aclJson = (name: string, acl: Record<string, string>): PermissionsResponse => ({
   registered_model_name: name,
   access_control_list: Object.entries(acl)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([principal, permission_level]) => ({ principal, permission_level })),
+    .flatMap(([principal, level]): AccessControlEntryJson[] =>
+      // The registry stores only valid levels; the check lets the compiler know it.
+      isPermissionLevel(level) ? [{ principal, permission_level: level }] : [],
+    ),
 });
 
 export const PERMISSION_ROUTES: readonly AccessRoute[] = [
-  route({
+  permissionRoute({
     method: 'GET',
     path: 'get',
     params: z.object({ name: modelName() }),
     access: (p) => ({ kind: 'model', model: p.name, level: 'CAN_MANAGE' }),
     run: async ({ registry }, p) => aclJson(p.name, await registry.getPermissions(p.name)),
   }),
-  route({
+  permissionRoute({
     method: 'POST',
     path: 'update',
     params: z.object({
@@ -111,5 +128,17 @@ export const PERMISSION_ROUTES: readonly AccessRoute[] = [
           PERMISSION_LEVELS,
         ),
       ),
+  }),
+  permissionRoute({
+    method: 'GET',
+    path: 'get-my-permission',
+    params: z.object({ name: modelName() }),
+    // Any caller may ask about its own level; the answer says no more than a 403 elsewhere would.
+    access: authenticated,
+    run: async ({ registry, access }, p, caller) => {
+      // An admin's level holds on every model; whether this one exists is told as other routes tell it.
+      if (caller.admin) await registry.getPermissions(p.name);
+      return { permission_level: (await access.levelOn(caller, p.name)) ?? null };
+    },
   }),
 ];

@@ -9,14 +9,49 @@ import type { RegisteredModelView } from '../../core/registry/registry';
 
 const tagList = (tags: Tags) => Object.entries(tags).map(([key, value]) => ({ key, value }));
 
-/** Leaves out undefined fields and empty arrays. */
-function compact(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(fields).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)),
-  );
+/** A tag as MLflow's API writes it. */
+export interface TagJson {
+  readonly key: string;
+  readonly value: string;
 }
 
-export function modelVersionJson(v: ModelVersion): Record<string, unknown> {
+/** A model version as the registry API answers it (the web console reads these types). */
+export interface ModelVersionJson {
+  readonly name: string;
+  readonly version: string;
+  readonly creation_timestamp: number;
+  readonly last_updated_timestamp: number;
+  readonly user_id?: string;
+  readonly current_stage: string;
+  readonly description?: string;
+  readonly source: string;
+  readonly run_id?: string;
+  readonly status: 'PENDING_REGISTRATION' | 'READY' | 'FAILED_REGISTRATION';
+  readonly status_message?: string;
+  readonly tags?: readonly TagJson[];
+  readonly run_link?: string;
+  readonly aliases?: readonly string[];
+}
+
+/** A registered model as the registry API answers it. */
+export interface RegisteredModelJson {
+  readonly name: string;
+  readonly creation_timestamp: number;
+  readonly last_updated_timestamp: number;
+  readonly description?: string;
+  readonly latest_versions?: readonly ModelVersionJson[];
+  readonly tags?: readonly TagJson[];
+  readonly aliases?: readonly { readonly alias: string; readonly version: string }[];
+}
+
+/** Leaves out undefined fields and empty arrays. */
+function compact<T>(fields: Record<string, unknown>): T {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)),
+  ) as T;
+}
+
+export function modelVersionJson(v: ModelVersion): ModelVersionJson {
   return compact({
     name: v.name,
     version: String(v.version),
@@ -35,7 +70,7 @@ export function modelVersionJson(v: ModelVersion): Record<string, unknown> {
   });
 }
 
-export function registeredModelJson(m: RegisteredModelView): Record<string, unknown> {
+export function registeredModelJson(m: RegisteredModelView): RegisteredModelJson {
   return compact({
     name: m.name,
     creation_timestamp: m.creationTimestamp,

@@ -19,6 +19,8 @@ import {
 import type { Page } from '../../core/registry/model';
 import type { ModelRegistry, SearchRequest } from '../../core/registry/registry';
 import { modelVersionJson, registeredModelJson } from './mlflow-json';
+import { modelInfoJson } from './model-info';
+import type { InputExampleResponse, ModelInfoResponse } from './responses';
 
 export const API_PREFIX = '/api/2.0/mlflow/';
 
@@ -92,7 +94,7 @@ const route = <S extends z.ZodType>(r: Route<S>): Route => r as unknown as Route
 function searchRoutes<T>(
   path: string,
   listKey: string,
-  toJson: (item: T) => Record<string, unknown>,
+  toJson: (item: T) => object,
   run: (registry: ModelRegistry, request: SearchRequest) => Promise<Page<T>>,
 ): Route[] {
   return (['GET', 'POST'] as const).map((method) =>
@@ -315,5 +317,22 @@ export const ROUTES: readonly Route[] = [
     params: z.object({ name, version }),
     access: on('CAN_READ'),
     run: async (r, p) => ({ artifact_uri: await r.getModelVersionDownloadUri(p.name, p.version) }),
+  }),
+  // ---- mlserve's additions (the web console's): what a version's artifact holds
+  route({
+    method: 'GET',
+    path: 'model-versions/get-model-info',
+    params: z.object({ name, version }),
+    access: on('CAN_READ'),
+    run: async (r, p): Promise<ModelInfoResponse> => ({
+      model_info: modelInfoJson((await r.versionArtifact(p.name, p.version)).artifact),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: 'model-versions/get-input-example',
+    params: z.object({ name, version }),
+    access: on('CAN_READ'),
+    run: async (r, p): Promise<InputExampleResponse> => ({ input_example: await r.inputExample(p.name, p.version) }),
   }),
 ];

@@ -6,11 +6,28 @@ import { z } from 'zod';
 import { AccessControl, type Caller, type Requirement } from '../../core/auth/access';
 import type { PermissionLevel } from '../../core/auth/levels';
 import { modelName, tag, tagKey, versionNumber } from '../../core/registry/identifiers';
-import type { ModelVersion, VersionServingStatus } from '../../core/registry/model';
+import {
+  COMPUTE_SIZES,
+  type ComputeSize,
+  type ModelServingState,
+  type ModelVersion,
+  type VersionServingStatus,
+} from '../../core/registry/model';
 import type { ModelRegistry } from '../../core/registry/registry';
+import { invalidParameter } from '../../core/shared/errors';
+import { perModelCost, total } from '../../infra/cost/estimate';
+import { PRICES } from '../../infra/cost/prices';
 import type { Route } from '../registry/routes';
 import type { TableRoute } from '../shared/routing';
 import type { ServingObservability } from './observability';
+import type {
+  ComputeSizeJson,
+  EndpointState,
+  NetworkProfileName,
+  ServingResponses,
+  VersionMetricsJson,
+  VersionState,
+} from './responses';
 
 export const SERVING_PREFIX = '/api/2.0/preview/mlflow/endpoints/';
 
@@ -26,15 +43,22 @@ export interface ServingDeps {
   readonly registry: ModelRegistry;
   readonly observability: ServingObservability;
   readonly access: AccessControl;
+  /**
+   * The deployment's network profile, which decides whether serving tasks have public IPv4
+   * addresses (lean) and so what a served model costs (MLSERVE_NETWORK_PROFILE on AWS; the twin
+   * prices the lean profile).
+   */
+  readonly networkProfile?: NetworkProfileName;
 }
 
 type ServingRoute = TableRoute<ServingDeps>;
-const route = <S extends z.ZodType>(r: {
+/** A route whose `run` answers what `ServingResponses` (responses.ts) declares for its path. */
+const route = <P extends keyof ServingResponses, S extends z.ZodType>(r: {
   method: Route['method'];
-  path: string;
+  path: P;
   params: S;
   access: (params: z.output<S>) => Requirement;
-  run: (deps: ServingDeps, params: z.output<S>, caller: Caller) => Promise<unknown>;
+  run: (deps: ServingDeps, params: z.output<S>, caller: Caller) => Promise<ServingResponses[P]>;
 }): ServingRoute => r as unknown as ServingRoute;
 
 const on =
@@ -46,7 +70,27 @@ const VERSION_STATE = {
   READY: 'VERSION_STATE_READY',
   FAILED: 'VERSION_STATE_FAILED',
   UNLOADED: 'VERSION_STATE_UNLOADED',
-} as const;
+} as const satisfies Record<string, VersionState>;
+
+const endpointState = (state: ModelServingState): EndpointState => `ENDPOINT_STATE_${state}`;
+
+/** Most points a metric series may have (the window divided by the period). */
+export const MAX_METRIC_POINTS = 1440;
+/** The default period of a series: the window in 60 parts, rounded up to whole minutes (at least one). */
+export function defaultPeriodSeconds(startMs: number, endMs: number): number {
+  return Math.max(60, Math.ceil((endMs - startMs) / 1000 / 60 / 60) * 60);
+}
+
+/** Each compute preset with what one served model of that size costs a month (`npm run cost`'s figure). */
+export function computeSizes(profile: NetworkProfileName): ComputeSizeJson[] {
+  return (Object.keys(COMPUTE_SIZES) as ComputeSize[]).map((name) => ({
+    name,
+    vcpu: COMPUTE_SIZES[name].cpu / 1024,
+    memory_mib: COMPUTE_SIZES[name].memoryMiB,
+    // Lean tasks run in public subnets with a public IPv4 address; hardened ones behind NAT.
+    estimated_monthly_usd: total(perModelCost(name, profile === 'lean')),
+  }));
+}
 
 /** The URIs that score a version now: its number, the stages it holds the latest of, its aliases. */
 export function scoringUris(name: string, version: ModelVersion, all: readonly ModelVersion[]): string[] {
@@ -60,7 +104,10 @@ export function scoringUris(name: string, version: ModelVersion, all: readonly M
   return uris;
 }
 
-function versionState(enabled: boolean, status: VersionServingStatus | undefined) {
+function versionState(
+  enabled: boolean,
+  status: VersionServingStatus | undefined,
+): { state: VersionState; message: string } {
   if (!enabled) return { state: VERSION_STATE.UNLOADED, message: 'serving is not enabled' };
   if (!status) return { state: 'VERSION_STATE_PENDING', message: 'waiting for the serving task' };
   return { state: VERSION_STATE[status.state], message: status.message };
@@ -97,8 +144,9 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
       return {
         endpoint_status: {
           registered_model_name: status.name,
-          state: `ENDPOINT_STATE_${status.state}`,
+          state: endpointState(status.state),
           message: status.message,
+          enabled: status.config?.enabled === true,
           ...(status.config
             ? {
                 compute_size: status.config.computeSize,
@@ -119,7 +167,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
       const endpoints = await Promise.all(
         models.map(async (m) => {
           const status = await registry.modelServingStatus(m.name);
-          return { registered_model_name: m.name, state: `ENDPOINT_STATE_${status.state}`, message: status.message };
+          return { registered_model_name: m.name, state: endpointState(status.state), message: status.message };
         }),
       );
       return { endpoints };
@@ -213,36 +261,67 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
   route({
     method: 'GET',
     path: 'get-metric-history',
-    params: z.object({ registered_model_name: registeredModelName, start_time_ms: intLike, end_time_ms: intLike }),
+    params: z.object({
+      registered_model_name: registeredModelName,
+      start_time_ms: intLike,
+      end_time_ms: intLike,
+      period_seconds: intLike,
+    }),
     access: on('CAN_READ'),
     run: async ({ registry, observability }, p) => {
       const end = p.end_time_ms ?? Date.now();
       const start = p.start_time_ms ?? end - 3600_000;
+      if (end <= start) {
+        throw invalidParameter(`end_time_ms (${end}) must be after start_time_ms (${start}).`);
+      }
+      const asked = p.period_seconds ?? defaultPeriodSeconds(start, end);
+      if (asked < 1) throw invalidParameter(`period_seconds must be at least 1; got ${asked}.`);
+      if ((end - start) / 1000 / asked > MAX_METRIC_POINTS) {
+        throw invalidParameter(
+          `A window of ${Math.ceil((end - start) / 1000)} s in periods of ${asked} s is more than ${MAX_METRIC_POINTS} points; ` +
+            `ask for a period of at least ${Math.ceil((end - start) / 1000 / MAX_METRIC_POINTS)} s or a shorter window.`,
+        );
+      }
       const { versions } = await registry.servingSnapshot(p.registered_model_name);
       const live = versions.filter((v) => v.status === 'READY' && v.currentStage !== 'Archived').map((v) => v.version);
-      const windows = await observability.metrics(p.registered_model_name, live, start, end);
+      const history = await observability.metrics(p.registered_model_name, live, {
+        startMs: start,
+        endMs: end,
+        periodSeconds: asked,
+      });
       return {
         start_time_ms: start,
         end_time_ms: end,
-        metrics: windows.map((w) => ({
-          endpoint_version_name: String(w.version),
-          requests: w.requests,
-          client_errors: w.clientErrors,
-          server_errors: w.serverErrors,
-          latency_p50_ms: w.latencyP50Ms,
-          latency_p99_ms: w.latencyP99Ms,
-          ...(w.featureLookups
-            ? {
-                feature_lookups: {
-                  keys: w.featureLookups.keys,
-                  misses: w.featureLookups.misses,
-                  failures: w.featureLookups.failures,
-                  latency_p50_ms: w.featureLookups.p50Ms,
-                  latency_p99_ms: w.featureLookups.p99Ms,
-                },
-              }
-            : {}),
-        })),
+        period_seconds: history.periodSeconds,
+        metrics: history.versions.map(
+          (w): VersionMetricsJson => ({
+            endpoint_version_name: String(w.version),
+            requests: w.requests,
+            client_errors: w.clientErrors,
+            server_errors: w.serverErrors,
+            latency_p50_ms: w.latencyP50Ms,
+            latency_p99_ms: w.latencyP99Ms,
+            ...(w.featureLookups
+              ? {
+                  feature_lookups: {
+                    keys: w.featureLookups.keys,
+                    misses: w.featureLookups.misses,
+                    failures: w.featureLookups.failures,
+                    latency_p50_ms: w.featureLookups.p50Ms,
+                    latency_p99_ms: w.featureLookups.p99Ms,
+                  },
+                }
+              : {}),
+            points: w.points.map((point) => ({
+              timestamp_ms: point.timestampMs,
+              requests: point.requests,
+              client_errors: point.clientErrors,
+              server_errors: point.serverErrors,
+              latency_p50_ms: point.latencyP50Ms,
+              latency_p99_ms: point.latencyP99Ms,
+            })),
+          }),
+        ),
       };
     },
   }),
@@ -264,5 +343,16 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
       });
       return {};
     },
+  }),
+  route({
+    method: 'GET',
+    path: 'list-compute-sizes',
+    params: z.object({}),
+    access: () => ({ kind: 'authenticated' }),
+    run: async ({ networkProfile = 'lean' }) => ({
+      compute_sizes: computeSizes(networkProfile),
+      prices: { region: PRICES.region, recorded: PRICES.recorded },
+      network_profile: networkProfile,
+    }),
   }),
 ];

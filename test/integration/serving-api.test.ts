@@ -58,12 +58,13 @@ describe('serving API answers', () => {
         registered_model_name: 'iris',
         state: 'ENDPOINT_STATE_READY',
         message: 'serving 1 live version(s)',
+        enabled: true,
         compute_size: 'Small',
         tags: [],
       },
     });
     const idle = await api('GET', 'get-status', { registered_model_name: 'idle' });
-    expect(idle.json).toMatchObject({ endpoint_status: { state: 'ENDPOINT_STATE_STOPPED' } });
+    expect(idle.json).toMatchObject({ endpoint_status: { state: 'ENDPOINT_STATE_STOPPED', enabled: false } });
   });
 
   it('list: every model whose serving was enabled', async () => {
