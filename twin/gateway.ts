@@ -10,10 +10,21 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-/** A path prefix answered by a Lambda handler (API Gateway's Lambda proxy integration). */
-export interface LambdaRoute {
-  /** Path prefix, e.g. `/api/2.0/mlflow/`. */
+/** Which paths a route answers, and whether the authorizer decides first. */
+interface RouteMatch {
+  /** Path prefix, e.g. `/api/2.0/mlflow/`; with `exact`, the whole path. */
   readonly prefix: string;
+  /** Answer only the path `prefix` itself (an API Gateway resource without `{proxy+}`, such as `/`). */
+  readonly exact?: boolean;
+  /**
+   * Answered without the guard: no token, no per-token limit (API Gateway's methods with no
+   * authorizer and no API key: the console's page and static files). Every other route is guarded.
+   */
+  readonly public?: boolean;
+}
+
+/** A path prefix answered by a Lambda handler (API Gateway's Lambda proxy integration). */
+export interface LambdaRoute extends RouteMatch {
   readonly functionName: string;
   readonly handler: ProxyHandler;
 }
@@ -29,12 +40,14 @@ export interface ForwardLimits {
 }
 
 /** A path prefix passed on as HTTP (API Gateway's VPC link to the load balancer). */
-export interface HttpRoute {
-  readonly prefix: string;
+export interface HttpRoute extends RouteMatch {
   readonly forward: (req: IncomingMessage, res: ServerResponse, limits: ForwardLimits) => Promise<void>;
 }
 
 export type GatewayRoute = LambdaRoute | HttpRoute;
+
+const routeFor = (routes: readonly GatewayRoute[], path: string) =>
+  routes.find((r) => (r.exact ? path === r.prefix : path.startsWith(r.prefix)));
 
 /** What API Gateway's authorizer hands the integration: the caller, as `requestContext.authorizer`. */
 export interface AuthorizerContext {
@@ -43,8 +56,8 @@ export interface AuthorizerContext {
 }
 
 /**
- * Decides each request before it is routed, as the API Gateway authorizer does; throws an
- * error carrying an HTTP `status` and a JSON body (`toJSON`) to refuse it.
+ * Decides each request to a route that is not `public` before it is routed, as the API Gateway
+ * authorizer does; throws an error carrying an HTTP `status` and a JSON body (`toJSON`) to refuse it.
  */
 export type Guard = (req: IncomingMessage, path: string) => Promise<AuthorizerContext>;
 
@@ -197,7 +210,7 @@ export async function startGateway(
     const requestId = randomUUID();
     try {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      const route = routes.find((r) => path.startsWith(r.prefix));
+      const route = routeFor(routes, path);
       if (!route) {
         sendJson(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API endpoint at ${path}` });
         return;
@@ -209,7 +222,7 @@ export async function startGateway(
         return;
       }
       let authorizer: AuthorizerContext | undefined;
-      if (guard) {
+      if (guard && !route.public) {
         try {
           authorizer = await guard(req, path);
         } catch (error) {

@@ -67,6 +67,9 @@ const twin = await startTwin({
 process.stdout.write(
   [
     `mlserve local twin listening on ${twin.url}`,
+    twin.console.problem
+      ? `  web console:    not built (the twin runs on without it): ${twin.console.problem}`
+      : `  web console:    ${twin.url}/`,
     `  registry API:   ${twin.url}/api/2.0/mlflow/`,
     `  serving API:    ${twin.url}/api/2.0/preview/mlflow/endpoints/`,
     `  scoring:        ${twin.url}/model/<name>/<version|stage|@alias>/invocations`,

@@ -29,6 +29,7 @@ import { logger } from '../lambdas/shared/logger';
 import { HostTask } from './aws/host-task';
 import { type EcsState, LocalEcs } from './aws/local-ecs';
 import { type LoadBalancerState, LocalLoadBalancer } from './aws/local-load-balancer';
+import { prepareConsole, type TwinConsole } from './console';
 import { FEATURE_DEMO_MODEL, FEATURE_DEMO_STORES, featureDemoCurl, featureDemoModel } from './demo-features';
 import { type DemoModel, type DemoProblem, demoSourceRefusal, serveDemoModel } from './demo-model';
 import { DeployRunner, type ExecutionOutcome } from './deploy-runner';
@@ -97,6 +98,8 @@ export interface Twin {
   };
   /** What keeps a demo from being served (e.g. MLSERVE_SOURCE_ROOTS leaving out the artifact folder), and the fix. */
   readonly demoProblems?: readonly DemoProblem[];
+  /** The web console at `/`: its files (built into `<home>/console`), or why it could not be built. */
+  readonly console: Pick<TwinConsole, 'files' | 'problem'>;
   close(): Promise<void>;
 }
 
@@ -141,6 +144,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   if (!options.inMemory) await mkdir(dbPath, { recursive: true });
   const sourceRoots = options.sourceRoots ?? pathToFileURL(artifactDir).href;
 
+  // The console builds while the rest starts; it never fails the start.
+  const consoleReady = prepareConsole(path.join(home, 'console'));
   const dynamo = await startLocalDynamo({ path: options.inMemory ? undefined : dbPath });
   let gateway: Gateway | undefined;
   let ecs: LocalEcs | undefined;
@@ -207,6 +212,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
             AWS_SECRET_ACCESS_KEY: 'local',
             AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
             POWERTOOLS_LOG_LEVEL: 'INFO',
+            // An EMF line per version every 10 s (60 s on AWS), so the twin's metric series have points.
+            MLSERVE_METRICS_INTERVAL_MS: '10000',
             ...onlineStores.taskEnvironment(),
             ...options.taskEnvironment?.(),
           },
@@ -257,8 +264,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const observability = new TwinObservability(home, (model) => localEcs.tasksForModel(model));
     const limiter = new RateLimiter(options.rateLimit?.perSecond ?? 100, options.rateLimit?.burst ?? 200);
     const accessHandler = createAccessHandler({ registry, access });
+    const webConsole = await consoleReady;
     gateway = await startGateway(
       [
+        // The console's page and files need no token (no authorizer on AWS either).
+        { prefix: '/', exact: true, public: true, functionName: 'mlserve-console', handler: webConsole.handler },
+        { prefix: '/assets/', public: true, functionName: 'mlserve-console', handler: webConsole.handler },
         {
           prefix: '/api/2.0/mlflow/',
           functionName: 'mlserve-registry',
@@ -320,6 +331,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       generatedAdminToken: bootstrap.secret,
       demo: demo?.served,
       demoProblems: demo?.problems,
+      console: { files: webConsole.files, problem: webConsole.problem },
       close: async () => {
         clearInterval(reconcileTimer);
         await started.close();

@@ -32,6 +32,12 @@ export interface MlserveFunctionProps {
    * @default false
    */
   readonly invokedSynchronously?: boolean;
+  /**
+   * Shell commands run after esbuild, in the repository root, given the bundle's folder: what
+   * else the function's code needs beside its one module (e.g. the web console's built files).
+   * @default - the bundle is the module alone
+   */
+  readonly afterBundling?: (bundleDir: string) => string[];
 }
 
 /**
@@ -67,6 +73,13 @@ export class MlserveFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
         banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         forceDockerBundling: false,
+        ...(props.afterBundling && {
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_inputDir: string, outputDir: string) => props.afterBundling?.(outputDir) ?? [],
+          },
+        }),
       },
     });
     Validations.of(this).acknowledge({

@@ -33,6 +33,7 @@ import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { REGISTRY_TABLE_SCHEMA } from '../../core/registry/table-schema';
 import { MlserveFunction } from './mlserve-function';
+import type { NetworkProfile } from './network';
 
 export interface ScoringApiProps {
   readonly table: ITableV2;
@@ -43,6 +44,12 @@ export interface ScoringApiProps {
   readonly sourceRoots: string;
   /** The serving tasks' log group (the serving API reads version logs from it). */
   readonly servingLogGroupName: string;
+  /**
+   * The app's network profile: whether serving tasks have public IPv4 addresses (lean), which
+   * the serving API's compute-size prices include (`MLSERVE_NETWORK_PROFILE` of the serving function).
+   * @default 'lean'
+   */
+  readonly networkProfile?: NetworkProfile;
   /** The internal load balancer in front of the serving tasks, and its listener. */
   readonly loadBalancer: IApplicationLoadBalancer;
   readonly listener: IApplicationListener;
@@ -128,6 +135,17 @@ function validateDomainProps(props: ScoringApiProps): void {
     throw new Error(`ScoringApi: domainName '${props.domainName}' is not in the hosted zone '${props.hostedZoneName}'`);
 }
 
+/**
+ * AwsSolutions-COG4 (no Cognito authorizer), acknowledged method by method, so a method added
+ * to the API elsewhere (the web console's public ones) answers for itself.
+ */
+function acknowledgeTokenAuthorizer(method: Method): void {
+  Validations.of(method).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-COG4',
+    reason: 'The method uses mlserve’s Lambda REQUEST authorizer (tokens), not Cognito.',
+  });
+}
+
 /** The JSON body API Gateway answers with when it refuses a request itself. */
 const errorTemplate = (code: string) => `{"error_code": "${code}", "message": $context.error.messageString}`;
 
@@ -194,7 +212,12 @@ export class ScoringApi extends Construct {
     this.servingFunction = new MlserveFunction(this, 'Serving', {
       invokedSynchronously: true,
       entry: 'lambdas/serving/handler.ts',
-      environment: { ...withRegistry, SERVING_LOG_GROUP: props.servingLogGroupName, METRICS_NAMESPACE: 'mlserve' },
+      environment: {
+        ...withRegistry,
+        SERVING_LOG_GROUP: props.servingLogGroupName,
+        METRICS_NAMESPACE: 'mlserve',
+        MLSERVE_NETWORK_PROFILE: props.networkProfile ?? 'lean',
+      },
     });
     this.accessFunction = new MlserveFunction(this, 'Access', {
       invokedSynchronously: true,
@@ -229,8 +252,10 @@ export class ScoringApi extends Construct {
       fn.addToRolePolicy(new PolicyStatement({ actions: registryActions, resources: tableResources }));
       props.eventBus.grantPutEventsTo(fn);
     }
-    // The registration check reads MLmodel from version sources in the artifact bucket.
+    // The registration check reads MLmodel from version sources in the artifact bucket, and the
+    // registry API a version's input example (model-versions/get-input-example).
     this.registrationCheckFunction.role?.addManagedPolicy(props.artifactReadPolicy);
+    this.registryFunction.role?.addManagedPolicy(props.artifactReadPolicy);
     const stack = Stack.of(this);
     this.servingFunction.addToRolePolicy(
       new PolicyStatement({
@@ -289,11 +314,12 @@ export class ScoringApi extends Construct {
     const route = (parent: IResource, pathParts: string[], fn: MlserveFunction) => {
       let resource: IResource = parent;
       for (const part of pathParts) resource = resource.getResource(part) ?? resource.addResource(part);
-      resource.addResource('{proxy+}').addMethod('ANY', new LambdaIntegration(fn), {
+      const method = resource.addResource('{proxy+}').addMethod('ANY', new LambdaIntegration(fn), {
         authorizer: apiAuthorizer,
         authorizationType: AuthorizationType.CUSTOM,
         apiKeyRequired: props.enforcePerTokenLimits ?? true,
       });
+      acknowledgeTokenAuthorizer(method);
     };
     route(api, ['mlflow'], this.registryFunction);
     route(api, ['preview', 'mlflow', 'endpoints'], this.servingFunction);
@@ -333,6 +359,7 @@ export class ScoringApi extends Construct {
         requestParameters: { 'method.request.path.name': true, 'method.request.path.proxy': true },
       },
     );
+    acknowledgeTokenAuthorizer(method);
     // A private integration with an ALB: a VPC link (v2) plus the listener as integration target.
     const cfnMethod = method.node.defaultChild as CfnMethod;
     cfnMethod.addPropertyOverride('Integration.ConnectionType', 'VPC_LINK');
@@ -373,10 +400,6 @@ export class ScoringApi extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason: "API Gateway's account role for stage logs uses AWS's AmazonAPIGatewayPushToCloudWatchLogs.",
-    });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-COG4',
-      reason: 'Every method uses mlserve’s Lambda REQUEST authorizer (tokens), not Cognito.',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions::AwsSolutions-APIG2',

@@ -18,6 +18,7 @@ import { OnlineStores } from '../constructs/online-stores';
 import { Operations } from '../constructs/operations';
 import { ScoringApi } from '../constructs/scoring-api';
 import { ServingCluster } from '../constructs/serving-cluster';
+import { WebConsole } from '../constructs/web-console';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -74,10 +75,11 @@ export interface PlatformStackProps extends StackProps {
   readonly hostedZoneName?: string;
 }
 
-/** Everything stateless: network, serving cluster, API and Lambdas, deploy workflow and its triggers. */
+/** Everything stateless: network, serving cluster, API and Lambdas, web console, deploy workflow and its triggers. */
 export class PlatformStack extends Stack {
   public readonly api: ScoringApi;
   public readonly workflow: DeployWorkflow;
+  public readonly webConsole: WebConsole;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -126,6 +128,7 @@ export class PlatformStack extends Stack {
       artifactReadPolicy: props.artifactReadPolicy,
       sourceRoots,
       servingLogGroupName: this.workflow.taskLogGroup.logGroupName,
+      networkProfile: network.profile,
       loadBalancer: serving.loadBalancer,
       listener: serving.listener,
       vpc: network.vpc,
@@ -136,6 +139,7 @@ export class PlatformStack extends Stack {
       hostedZoneId: props.hostedZoneId,
       hostedZoneName: props.hostedZoneName,
     });
+    this.webConsole = new WebConsole(this, 'Console', { api: this.api.api });
     const triggers = new DeployTriggers(this, 'DeployTriggers', {
       table: props.table,
       eventBus,
@@ -163,6 +167,11 @@ export class PlatformStack extends Stack {
       });
     }
     new CfnOutput(this, 'ConsoleUrl', {
+      // Served at the root of the custom domain when there is one, else at the stage's URL.
+      value: props.domainName ? `https://${props.domainName}/` : this.api.api.url,
+      description: 'The mlserve web console (sign in with a token)',
+    });
+    new CfnOutput(this, 'StateMachineUrl', {
       value: `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/statemachines/view/${this.workflow.stateMachine.stateMachineArn}`,
       description: 'The deploy-model state machine in the AWS console',
     });

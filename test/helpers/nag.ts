@@ -2,19 +2,25 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, type NagPack } from 'cdk-nag';
 
 /**
- * Synthesizes what `build` puts into a fresh app under cdk-nag's AWS Solutions checks and returns
- * the unacknowledged findings (`rule constructPath`) on constructs whose path contains `under`,
- * so a construct's test judges only its own resources, not the scaffolding around them.
+ * Synthesizes what `build` puts into a fresh app under cdk-nag's AWS Solutions checks (or the
+ * `packs` given) and returns the unacknowledged findings (`rule constructPath`) on constructs
+ * whose path contains `under` (or one of them), so a construct's test judges only its own
+ * resources, not the scaffolding around them.
  */
-export function nagFindings(build: (app: App) => void, under: string): string[] {
+export function nagFindings(
+  build: (app: App) => void,
+  under: string | readonly string[],
+  packs: (app: App) => NagPack[] = (app) => [new AwsSolutionsChecks(app)],
+): string[] {
+  const scopes = ([] as string[]).concat(under);
   const outdir = mkdtempSync(path.join(tmpdir(), 'mlserve-nag-'));
   try {
     const app = new App({ outdir });
     build(app);
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    Validations.of(app).addPlugins(...packs(app));
     try {
       app.synth();
     } catch {
@@ -27,7 +33,7 @@ export function nagFindings(build: (app: App) => void, under: string): string[] 
       .flatMap((r) => r.violations ?? [])
       .flatMap((v) =>
         v.violatingConstructs
-          .filter((c) => c.constructPath.includes(under))
+          .filter((c) => scopes.some((scope) => c.constructPath.includes(scope)))
           .map((c) => `${v.ruleName} ${c.constructPath}`),
       );
   } finally {

@@ -199,6 +199,10 @@ describe('the app with every option set', () => {
       Description: 'The regional domain to point models.example.com at (CNAME or alias)',
     });
   });
+
+  it('outputs the web console at the root of the custom domain', () => {
+    platform.hasOutput('ConsoleUrl', { Value: 'https://models.example.com/' });
+  });
 });
 
 describe('the release serving tasks run', () => {

@@ -114,12 +114,35 @@ describe('the app', () => {
     });
   });
 
-  it('puts every API method of the app behind the authorizer', () => {
-    const methods = Object.values(platform.findResources('AWS::ApiGateway::Method')) as {
-      Properties: { AuthorizationType: string };
-    }[];
-    expect(methods.length).toBeGreaterThanOrEqual(5);
-    for (const m of methods) expect(m.Properties.AuthorizationType).toBe('CUSTOM');
+  it("puts every API method of the app behind the authorizer, but the web console's page and assets", () => {
+    const methods = Object.entries(platform.findResources('AWS::ApiGateway::Method')) as [
+      string,
+      { Properties: { HttpMethod: string; AuthorizationType: string; ApiKeyRequired?: boolean } },
+    ][];
+    expect(methods.length).toBeGreaterThanOrEqual(7);
+    const open = methods.filter(([, m]) => m.Properties.AuthorizationType !== 'CUSTOM');
+    expect(open.map(([id]) => id).sort()).toEqual([
+      expect.stringMatching(/^ApiGET[0-9A-F]{8}$/),
+      expect.stringMatching(/^ApiassetsproxyGET[0-9A-F]{8}$/),
+    ]);
+    for (const [, m] of open)
+      expect(m.Properties).toMatchObject({ HttpMethod: 'GET', AuthorizationType: 'NONE', ApiKeyRequired: false });
+    for (const [, m] of methods.filter(([, m]) => m.Properties.AuthorizationType === 'CUSTOM'))
+      expect(m.Properties.ApiKeyRequired).toBe(true);
+  });
+
+  it('serves the web console from its own function on the API, and outputs its URL', () => {
+    const outputs = platform.findOutputs('*') as Record<string, { Value: unknown; Description: string }>;
+    const [apiId] = Object.keys(platform.findResources('AWS::ApiGateway::RestApi'));
+    const [stageId] = Object.keys(platform.findResources('AWS::ApiGateway::Stage'));
+    const url = JSON.stringify(outputs.ConsoleUrl?.Value);
+    expect(url).toContain(`"Ref":"${apiId}"`);
+    expect(url).toContain(`"Ref":"${stageId}"`);
+    expect(outputs.StateMachineUrl?.Description).toMatch(/state machine/);
+    const functions = Object.entries(platform.findResources('AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('ConsoleFunction'),
+    );
+    expect(functions).toHaveLength(1);
   });
 
   it('starts deploy-model on the registry events, on unexpected task stops, and on a schedule', () => {
