@@ -165,6 +165,7 @@ export class ModelHost {
     try {
       if (this.stopped || this.served.get(version.version) !== served) return;
       await this.setState(served, 'LOADING', 'loading');
+      this.deps.logger.info('loading version', { version: version.version, source: version.source });
       await this.event('VERSION_LOADING', `loading version ${version.version} from ${version.source}`, version.version);
       const artifact = version.artifact;
       if (!artifact) throw new Error('the version has no recorded artifact information');
@@ -198,6 +199,7 @@ export class ModelHost {
       served.flavor = runtime.flavor;
       served.loadedAt = Date.now();
       served.failures = 0;
+      this.deps.logger.info('version loaded', { version: version.version, flavor: runtime.flavor });
       await this.setState(served, 'READY', '');
       this.settleRoutes();
       await this.event('VERSION_LOADED', `version ${version.version} serves with ${runtime.flavor}`, version.version);
@@ -259,6 +261,7 @@ export class ModelHost {
       this.deps.logger.warn('unload failed', { version: served.version, error: error as Error });
     }
     served.runtime = undefined;
+    this.deps.logger.info('version unloaded', { version: served.version, reason: why });
     await this.setState(served, 'UNLOADED', why, options);
     await this.event('VERSION_UNLOADED', `version ${served.version} unloaded: ${why}`, served.version);
   }
