@@ -4,38 +4,18 @@
  * model, signing out, a revoked token sending the user back to sign-in with the reason, the
  * strict CSP (no refusals), and axe on each page.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  accessibilityProblems,
-  type ConsolePage,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  textOf,
-  until,
-} from '../helpers/browser';
-import { startTestTwin, type TestTwin } from '../helpers/twin';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityProblems, type ConsolePage, consoleSuite, screenshot, textOf, until } from '../helpers/browser';
+import type { TestTwin } from '../helpers/twin';
 
+const suite = consoleSuite({ demo: true });
 let twin: TestTwin;
-let browser: Browser;
-const opened: ConsolePage[] = [];
 
-async function open(token?: string): Promise<ConsolePage> {
-  const consolePage = await openConsole(browser, twin.url, token);
-  opened.push(consolePage);
-  return consolePage;
-}
+const open = (token?: string): Promise<ConsolePage> => suite.open(token);
 
 beforeAll(async () => {
-  [twin, browser] = await Promise.all([startTestTwin({ demo: true }), launchBrowser()]);
+  twin = suite.twin;
 }, 120_000);
-
-afterAll(async () => {
-  for (const o of opened) await o.close().catch(() => undefined);
-  await browser?.close();
-  await twin?.close();
-});
 
 describe('the console shell', () => {
   it('signs in with a token kept in sessionStorage only, and lists the demo model Ready', async () => {

@@ -9,19 +9,11 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  accessibilityProblems,
-  type ConsolePage,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  textOf,
-  until,
-} from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityProblems, type ConsolePage, consoleSuite, screenshot, textOf, until } from '../helpers/browser';
 import { REPO_ROOT } from '../helpers/paths';
-import { startTestTwin, type TestTwin } from '../helpers/twin';
+import type { TestTwin } from '../helpers/twin';
 
 const MODEL = 'iris-demo';
 const EXAMPLE = {
@@ -31,16 +23,10 @@ const EXAMPLE = {
   ],
 };
 
+const suite = consoleSuite({ demo: true });
 let twin: TestTwin;
-let browser: Browser;
-const opened: ConsolePage[] = [];
 
-async function open(token: string, hash: string): Promise<ConsolePage> {
-  const consolePage = await openConsole(browser, twin.url, token);
-  opened.push(consolePage);
-  await consolePage.page.goto(`${twin.url}/${hash}`);
-  return consolePage;
-}
+const open = (token: string, hash: string): Promise<ConsolePage> => suite.open(token, hash);
 
 const serving = (sub = 'model-versions', query = '') => `#/models/${MODEL}/serving/${sub}${query}`;
 
@@ -85,14 +71,8 @@ async function onnxWithExample(dir: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  [twin, browser] = await Promise.all([startTestTwin({ demo: true }), launchBrowser()]);
+  twin = suite.twin;
 }, 120_000);
-
-afterAll(async () => {
-  for (const o of opened) await o.close().catch(() => undefined);
-  await browser?.close();
-  await twin?.close();
-});
 
 describe('the Serving tab', () => {
   it("shows the demo model Ready with its version's model URLs, and no Load Example without an input example", async () => {

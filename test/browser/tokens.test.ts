@@ -3,28 +3,15 @@
  * (its secret shown once, copyable, then gone), revoking one after confirmation, the server's
  * error in the dialog, and the admin's principal filter (kept in the URL) that others lack.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  accessibilityProblems,
-  type ConsolePage,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  textOf,
-  until,
-} from '../helpers/browser';
-import { startTestTwin, type TestTwin } from '../helpers/twin';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityProblems, type ConsolePage, consoleSuite, screenshot, textOf, until } from '../helpers/browser';
+import type { TestTwin } from '../helpers/twin';
 
+const suite = consoleSuite({ demo: false });
 let twin: TestTwin;
-let browser: Browser;
-const opened: ConsolePage[] = [];
 
-async function open(token = twin.adminToken): Promise<ConsolePage> {
-  const consolePage = await openConsole(browser, twin.url, token);
-  opened.push(consolePage);
-  return consolePage;
-}
+const open = (token = twin.adminToken): Promise<ConsolePage> => suite.open(token);
 
 async function goToTokens(page: Page): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tokens' }).click();
@@ -43,14 +30,8 @@ async function tokensOf(principal: string): Promise<TokenInfo[]> {
 }
 
 beforeAll(async () => {
-  [twin, browser] = await Promise.all([startTestTwin(), launchBrowser()]);
+  twin = suite.twin;
 }, 120_000);
-
-afterAll(async () => {
-  for (const o of opened) await o.close().catch(() => undefined);
-  await browser?.close();
-  await twin?.close();
-});
 
 describe('the Tokens page', () => {
   it('creates a token whose secret is shown once, with a copy button, then gone', async () => {

@@ -4,33 +4,21 @@
  * an alias through the UI, the server's error shown in the dialog, new versions appearing on
  * their own, a CAN_READ principal seeing no controls, and editing the model's access list.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  accessibilityProblems,
-  type ConsolePage,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  textOf,
-  until,
-} from '../helpers/browser';
-import { startTestTwin, type TestTwin } from '../helpers/twin';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityProblems, type ConsolePage, consoleSuite, screenshot, textOf, until } from '../helpers/browser';
+import type { TestTwin } from '../helpers/twin';
 
 const DEMO = 'iris-demo';
 /** A model of its own (serving never enabled), so moving its versions deploys nothing. */
 const MODEL = 'versions-ui';
 
-let twin: TestTwin;
-let browser: Browser;
 let demoSource: string;
-const opened: ConsolePage[] = [];
 
-async function open(token = twin.adminToken): Promise<ConsolePage> {
-  const consolePage = await openConsole(browser, twin.url, token);
-  opened.push(consolePage);
-  return consolePage;
-}
+const suite = consoleSuite({ demo: true });
+let twin: TestTwin;
+
+const open = (token = twin.adminToken): Promise<ConsolePage> => suite.open(token);
 
 /** Registers a version of MODEL from the demo's artifact and waits until it is READY. */
 async function registerVersion(): Promise<string> {
@@ -70,19 +58,13 @@ const versionRow = (page: Page, version: string) =>
   page.getByRole('row', { name: new RegExp(`Version ${version}\\b`) });
 
 beforeAll(async () => {
-  [twin, browser] = await Promise.all([startTestTwin({ demo: true }), launchBrowser()]);
+  twin = suite.twin;
   const demo = await twin.call('GET', '/api/2.0/mlflow/model-versions/get', { name: DEMO, version: '1' });
   demoSource = (demo.json.model_version as { source: string }).source;
   await twin.call('POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL });
   await registerVersion();
   await registerVersion();
 }, 120_000);
-
-afterAll(async () => {
-  for (const o of opened) await o.close().catch(() => undefined);
-  await browser?.close();
-  await twin?.close();
-});
 
 describe('the Versions tab', () => {
   it("lists the demo model's version 1 in Production, Ready", async () => {

@@ -7,7 +7,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { REPO_ROOT } from './paths';
+import { startTestTwin, type TestTwin } from './twin';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -49,6 +51,47 @@ export async function openConsole(browser: Browser, url: string, token?: string)
   await page.goto(url);
   if (token) await signIn(page, token);
   return { context, page, problems, close: () => context.close() };
+}
+
+export interface ConsoleSuite {
+  /** The twin (started before the file's tests). */
+  readonly twin: TestTwin;
+  /** A fresh context on the console, signed in with `token` (none: the sign-in page), at `hash` when given. */
+  open(token?: string, hash?: string): Promise<ConsolePage>;
+}
+
+/**
+ * One browser test file's twin and browser: both started before its tests; every context it
+ * opened, the browser and the twin closed after them.
+ */
+export function consoleSuite(options: { readonly demo?: boolean } = {}): ConsoleSuite {
+  let twin: TestTwin | undefined;
+  let browser: Browser | undefined;
+  const opened: ConsolePage[] = [];
+  beforeAll(async () => {
+    [twin, browser] = await Promise.all([startTestTwin({ demo: options.demo }), launchBrowser()]);
+  }, 120_000);
+  afterAll(async () => {
+    for (const o of opened) await o.close().catch(() => undefined);
+    await browser?.close();
+    await twin?.close();
+  });
+  const started = () => {
+    if (!twin || !browser) throw new Error('the twin and the browser start in beforeAll');
+    return { twin, browser };
+  };
+  return {
+    get twin() {
+      return started().twin;
+    },
+    async open(token, hash) {
+      const { twin: running, browser: chromium } = started();
+      const consolePage = await openConsole(chromium, running.url, token);
+      opened.push(consolePage);
+      if (hash) await consolePage.page.goto(`${running.url}/${hash}`);
+      return consolePage;
+    },
+  };
 }
 
 export async function signIn(page: Page, token: string): Promise<void> {
