@@ -6,9 +6,10 @@
  * missing from the list; Stop, then Enable Serving going Pending → Ready without a reload. No
  * CSP refusal or page error anywhere, and axe clean on every sub-tab and dialog.
  */
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityProblems, type ConsolePage, consoleSuite, screenshot, textOf, until } from '../helpers/browser';
@@ -54,11 +55,34 @@ async function servingState(): Promise<string> {
   return (answer.json.endpoint_status as { state: string }).state;
 }
 
+/** The `mlserve` CLI against the twin, as a user runs it; resolves with its exit code and output. */
+function mlserve(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['cli/bin.js', ...args], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      MLSERVE_URL: twin.url,
+      MLSERVE_TOKEN: twin.adminToken,
+      MLSERVE_ARTIFACT_ROOT: twin.artifactDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
 /**
  * A copy of the demo's ONNX iris model with an input example, as MLflow 2.17 saves one for a
  * tensor input (`serving_input_example.json` and `saved_input_example_info` in MLmodel).
  */
-async function onnxWithExample(dir: string): Promise<string> {
+async function onnxWithExample(dir: string): Promise<void> {
   await cp(path.join(REPO_ROOT, 'twin/demo/iris-onnx'), dir, { recursive: true });
   await writeFile(path.join(dir, 'input_example.json'), JSON.stringify(EXAMPLE));
   await writeFile(path.join(dir, 'serving_input_example.json'), JSON.stringify(EXAMPLE, null, 2));
@@ -67,7 +91,6 @@ async function onnxWithExample(dir: string): Promise<string> {
     path.join(dir, 'MLmodel'),
     `${mlmodel}saved_input_example_info:\n  artifact_path: input_example.json\n  serving_input_path: serving_input_example.json\n  type: ndarray\n  format: tf-serving\n`,
   );
-  return pathToFileURL(dir).href;
 }
 
 beforeAll(async () => {
@@ -98,21 +121,17 @@ describe('the Serving tab', () => {
     expect(problems).toEqual([]);
   }, 90_000);
 
-  it('shows a version registered meanwhile in Model Versions on its own, with its alias URL', async () => {
+  it('shows a version registered from the CLI meanwhile in Model Versions on its own, with its alias URL', async () => {
     const { page, problems } = await open(twin.adminToken, serving());
     await page.getByRole('row', { name: /Version 1/ }).waitFor();
-    const source = await onnxWithExample(path.join(twin.artifactDir, MODEL, 'with-example'));
-    const created = await twin.call('POST', '/api/2.0/mlflow/model-versions/create', { name: MODEL, source });
-    expect(created.status).toBe(200);
-    await until(async () => {
-      const got = await twin.call('GET', '/api/2.0/mlflow/model-versions/get', { name: MODEL, version: '2' });
-      expect((got.json.model_version as { status: string }).status).toBe('READY');
-    }, 30_000);
-    await twin.call('POST', '/api/2.0/mlflow/registered-models/alias', {
-      name: MODEL,
-      alias: 'challenger',
-      version: '2',
-    });
+    const local = await mkdtemp(path.join(tmpdir(), 'mlserve-cli-model-'));
+    await onnxWithExample(local);
+    // The CLI copies the model into the twin's artifact folder, registers it and waits for READY.
+    const created = await mlserve('versions', 'create', '--name', MODEL, '--from', local);
+    expect(created.code, created.stderr).toBe(0);
+    const alias = await mlserve('alias', 'set', MODEL, 'challenger', '2');
+    expect(alias.code, alias.stderr).toBe(0);
+    await rm(local, { recursive: true, force: true });
     const row = page.getByRole('row', { name: /Version 2/ });
     await until(async () => expect(await textOf(row)).toMatch(/Ready.*@challenger/s), 30_000);
     await row.getByRole('link', { name: 'Version 2' }).click();
