@@ -1,5 +1,6 @@
 /** `npm start`: runs the local twin until interrupted. */
 import { existsSync } from 'node:fs';
+import { DEFAULT_RATE_LIMIT, parseRateLimit, type RateLimit } from '../core/auth/rate-limit';
 import { type OnlineStores, parseOnlineStores } from '../core/features/online-stores';
 import { parseSourceRoots } from '../core/registry/sources';
 import { LOCAL_MYSQL_CLUSTER_ARN, LOCAL_MYSQL_SECRET_ARN } from './local-online-stores';
@@ -11,6 +12,15 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.stderr.write(`MLSERVE_PORT must be a port number, got '${process.env.MLSERVE_PORT}'\n`);
   process.exit(2);
 }
+
+let rateLimit: RateLimit | 'off' | undefined;
+try {
+  rateLimit = parseRateLimit(process.env.MLSERVE_RATE_LIMIT);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
+const limitShown = rateLimit ?? DEFAULT_RATE_LIMIT;
 
 let onlineStores: OnlineStores;
 try {
@@ -54,6 +64,7 @@ const twin = await startTwin({
   sourceRoots: process.env.MLSERVE_SOURCE_ROOTS || undefined,
   demo: process.env.MLSERVE_DEMO !== 'false',
   adminToken: process.env.MLSERVE_ADMIN_TOKEN || undefined,
+  rateLimit,
   onlineStores,
   localMysql,
   onDeployOutcome: (outcome) => {
@@ -76,6 +87,9 @@ process.stdout.write(
     `  data:           ${twin.home}`,
     `  artifacts:      ${twin.artifactDir} (allowed model sources: ${process.env.MLSERVE_SOURCE_ROOTS || `file://${twin.artifactDir}`})`,
     `  MLflow client:  export MLFLOW_REGISTRY_URI=${twin.url}`,
+    limitShown === 'off'
+      ? '  rate limit:     off (MLSERVE_RATE_LIMIT)'
+      : `  rate limit:     ${limitShown.perSecond} requests/s per token, bursts of ${limitShown.burst} (MLSERVE_RATE_LIMIT)`,
     `  online stores:  ${Object.keys(twin.onlineStores.config.stores).join(', ') || 'none (set MLSERVE_ONLINE_STORES)'}`,
     ...(twin.onlineStores.mysql
       ? [

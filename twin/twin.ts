@@ -9,7 +9,7 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AccessControl } from '../core/auth/access';
-import { RateLimiter } from '../core/auth/rate-limit';
+import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from '../core/auth/rate-limit';
 import { buildDeployModelDefinition, type DeployModelSettings } from '../core/deploy/deploy-model-definition';
 import { DEPLOY_TRIGGERS } from '../core/deploy/triggers';
 import type { DomainEvent } from '../core/events/domain-events';
@@ -58,8 +58,11 @@ export interface TwinOptions {
   readonly taskEnvironment?: () => Record<string, string>;
   /** The admin token (MLSERVE_ADMIN_TOKEN); without it one is generated on the first start. */
   readonly adminToken?: string;
-  /** Requests per second per token, and the burst above it (API Gateway usage plans on AWS). */
-  readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
+  /**
+   * Requests per second per token, and the burst above it (API Gateway usage plans on AWS), or
+   * `off` for no per-token limit. Default: DEFAULT_RATE_LIMIT (100/s, bursts of 200).
+   */
+  readonly rateLimit?: RateLimit | 'off';
   /** How long authentication and permission decisions are cached, in ms. */
   readonly authCacheTtlMs?: number;
   /** How often every served model is reconciled, in ms (0: only at start). */
@@ -262,7 +265,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     for (const v of await registry.pendingVersions()) await registry.completeRegistration(v.name, v.version);
 
     const observability = new TwinObservability(home, (model) => localEcs.tasksForModel(model));
-    const limiter = new RateLimiter(options.rateLimit?.perSecond ?? 100, options.rateLimit?.burst ?? 200);
+    const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+    const limiter = rateLimit === 'off' ? undefined : new RateLimiter(rateLimit.perSecond, rateLimit.burst);
     const accessHandler = createAccessHandler({ registry, access });
     const webConsole = await consoleReady;
     gateway = await startGateway(
@@ -289,7 +293,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       // The authorizer's decision, then the per-token limit, before any route runs.
       async (req, path) => {
         const { caller } = await authorizeRequest(access, { path, authorization: req.headers.authorization });
-        if (!limiter.take(caller.tokenId)) {
+        if (limiter && !limiter.take(caller.tokenId)) {
           throw new MlflowError(
             'REQUEST_LIMIT_EXCEEDED',
             `Too many requests for this token (limit ${limiter.perSecond}/s, burst ${limiter.burst}); retry shortly.`,

@@ -1,5 +1,5 @@
-/** `mlserve serving …`: the serving endpoints API (enable, disable, status, events, logs, compute size). */
-import { type Command, Option } from 'commander';
+/** `mlserve serving …`: the serving endpoints API (enable, disable, status, events, logs, compute size, batching, workers). */
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { COMPUTE_SIZES } from '../../core/registry/model';
 import { type Client, SERVING } from '../client';
 import {
@@ -20,6 +20,39 @@ import type { EndpointState, EndpointStatusJson, EndpointVersionJson, ServingEve
 
 /** The compute presets the serving API accepts. */
 const SIZES = Object.keys(COMPUTE_SIZES);
+
+/** `--batching`: on, off, or back to the host's default. */
+const BATCHING = { on: true, off: false, default: null } as const;
+
+/**
+ * Parses a whole number, or `word` (`default`, `auto`: the setting goes back to the host's
+ * choice). Kept as the word here (commander turns a parser's null into ''); `sent` makes it null.
+ */
+const wholeOr =
+  (word: string) =>
+  (text: string): number | string => {
+    if (text === word) return word;
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+      throw new InvalidArgumentError(`expected a whole number or '${word}', got '${text}'.`);
+    }
+    return Number(text);
+  };
+
+/** A parsed setting as the API takes it: a number, null for the host's choice, or undefined (not given). */
+const sent = (value: number | string | undefined): number | null | undefined =>
+  value === undefined ? undefined : typeof value === 'number' ? value : null;
+
+/** What `serving status` prints of the settings the running task applies (unset: the host's choice). */
+function liveSettingLines(status: EndpointStatusJson): string[] {
+  const { batching, workers_per_version: workers } = status;
+  const enabled = batching?.enabled;
+  return [
+    `batching: ${enabled === undefined ? 'default' : enabled ? 'on' : 'off'}`,
+    `max batch rows: ${batching?.max_batch_rows ?? 'default'}`,
+    `max wait ms: ${batching?.max_wait_ms ?? 'default'}`,
+    `workers per version: ${workers ?? 'auto'}`,
+  ];
+}
 
 type StatusAnswer = { endpoint_status: EndpointStatusJson };
 
@@ -120,6 +153,7 @@ export function registerServing(program: Command): void {
       out.line(`${name}: ${short(state)}${message ? ` (${message})` : ''}`);
       if (size !== undefined) out.line(`compute size: ${size}`);
       if (tags !== undefined && tags.length > 0) out.line(`tags: ${tagText(tags)}`);
+      if (size !== undefined) for (const line of liveSettingLines(status.endpoint_status)) out.line(line);
       const rows = (versions.endpoint_versions ?? []).map((v) => [
         v.endpoint_version_name,
         short(v.state),
@@ -193,23 +227,65 @@ export function registerServing(program: Command): void {
 
   serving
     .command('config')
-    .description("change an endpoint's compute size and tags")
+    .description(
+      "change an endpoint's compute size and tags (a new task rolls in), or its batching and workers (the running task applies them)",
+    )
     .argument('<name>', 'registered model name')
     .addOption(new Option('--size <size>', 'compute size').choices(SIZES))
     .option('--tag <key=value>', 'set a tag (repeatable)', collectTag)
     .option('--untag <key>', 'delete a tag (repeatable)', collect)
-    .action(async (name: string, options: { size?: string; tag?: Tag[]; untag?: string[] }, command: Command) => {
-      if (options.size === undefined && options.tag === undefined && options.untag === undefined) {
-        usageError(command, 'nothing to change: give --size, --tag or --untag');
-      }
-      const { client, out } = contextOf(command);
-      const answer = await client.post(`${SERVING}update-cluster-config`, {
-        registered_model_name: name,
-        compute_size: options.size,
-        tags_to_set: options.tag,
-        tags_to_delete: options.untag,
-      });
-      if (out.json) return out.printJson(answer);
-      out.line(`Updated the serving configuration of ${name}.`);
-    });
+    .addOption(
+      new Option(
+        '--batching <on|off|default>',
+        "coalesce concurrent requests to a version (default: the host's)",
+      ).choices(Object.keys(BATCHING)),
+    )
+    .option('--max-batch-rows <n|default>', 'most rows in one coalesced call (1-10000)', wholeOr('default'))
+    .option('--max-wait-ms <n|default>', 'how long a request waits for others to join (0-100 ms)', wholeOr('default'))
+    .option('--workers <n|auto>', "worker processes per version (1-16); auto: from the task's vCPUs", wholeOr('auto'))
+    .action(
+      async (
+        name: string,
+        options: {
+          size?: string;
+          tag?: Tag[];
+          untag?: string[];
+          batching?: keyof typeof BATCHING;
+          maxBatchRows?: number | string;
+          maxWaitMs?: number | string;
+          workers?: number | string;
+        },
+        command: Command,
+      ) => {
+        const batching = {
+          enabled: options.batching === undefined ? undefined : BATCHING[options.batching],
+          max_batch_rows: sent(options.maxBatchRows),
+          max_wait_ms: sent(options.maxWaitMs),
+        };
+        const batchingGiven = Object.values(batching).some((v) => v !== undefined);
+        if (
+          options.size === undefined &&
+          options.tag === undefined &&
+          options.untag === undefined &&
+          !batchingGiven &&
+          options.workers === undefined
+        ) {
+          usageError(
+            command,
+            'nothing to change: give --size, --tag, --untag, --batching, --max-batch-rows, --max-wait-ms or --workers',
+          );
+        }
+        const { client, out } = contextOf(command);
+        const answer = await client.post(`${SERVING}update-cluster-config`, {
+          registered_model_name: name,
+          compute_size: options.size,
+          tags_to_set: options.tag,
+          tags_to_delete: options.untag,
+          batching: batchingGiven ? batching : undefined,
+          workers_per_version: sent(options.workers),
+        });
+        if (out.json) return out.printJson(answer);
+        out.line(`Updated the serving configuration of ${name}.`);
+      },
+    );
 }

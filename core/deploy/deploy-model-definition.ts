@@ -113,6 +113,8 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
     { Name: 'MLSERVE_REVISION', 'Value.$': '$.model.Item.servingRevision.N' },
     // The task's memory, from which the host derives its memory budget for requests in flight.
     { Name: 'MLSERVE_MEMORY_MIB', 'Value.$': '$.model.Item.servingMemory.S' },
+    // The task's CPU units, from which the host derives how many Python workers a version gets.
+    { Name: 'MLSERVE_CPU_UNITS', 'Value.$': '$.model.Item.servingCpu.S' },
   ];
 
   /** The listener rule of a model: `/model/<name>/*` forwarded to its target group. */

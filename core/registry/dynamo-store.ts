@@ -27,6 +27,7 @@ import {
   type ModelVersion,
   type ModelVersionStatus,
   type RegisteredModel,
+  type ServingBatching,
   type ServingEvent,
   type Stage,
   type Tags,
@@ -39,7 +40,24 @@ const GSI_BY_KIND = BY_KIND.name;
 const GSI_BY_RUN = BY_RUN.name;
 
 /** A registered model as stored: the domain fields, keyed by an id that survives renames. */
-export type ModelRecord = RegisteredModel & { readonly modelId: string };
+export type ModelRecord = RegisteredModel & {
+  readonly modelId: string;
+  /**
+   * Counts the writes of the serving settings: every change is conditional on it, so changes
+   * that need no new serving revision (disable, batching, workers) cannot lose each other.
+   */
+  readonly servingWrites?: number;
+};
+
+/** Serving settings as a change writes them; `bump` asks for a new serving revision (a new task). */
+export interface ServingUpdate {
+  readonly enabled: boolean;
+  readonly computeSize: ComputeSize;
+  readonly tags: Tags;
+  readonly batching?: ServingBatching;
+  readonly workersPerVersion?: number;
+  readonly bump: boolean;
+}
 
 /** A model version as stored: its model's name and aliases live on the model item. */
 export type VersionRecord = Omit<ModelVersion, 'name' | 'aliases'> & { readonly modelId: string };
@@ -92,7 +110,22 @@ function toModel(item: Record<string, unknown>): ModelRecord {
             tags: (item.servingTags as Tags | undefined) ?? {},
             revision: item.servingRevision as number,
             priority: item.servingPriority as number | undefined,
+            ...(item.servingBatching === undefined ? {} : { batching: toBatching(item.servingBatching) }),
+            ...(item.servingWorkersPerVersion === undefined
+              ? {}
+              : { workersPerVersion: item.servingWorkersPerVersion as number }),
           },
+    servingWrites: item.servingWrites as number | undefined,
+  };
+}
+
+/** The stored batching map, with only the fields it holds. */
+function toBatching(stored: unknown): ServingBatching {
+  const { enabled, maxBatchRows, maxWaitMs } = stored as Record<string, unknown>;
+  return {
+    ...(typeof enabled === 'boolean' ? { enabled } : {}),
+    ...(typeof maxBatchRows === 'number' ? { maxBatchRows } : {}),
+    ...(typeof maxWaitMs === 'number' ? { maxWaitMs } : {}),
   };
 }
 
@@ -764,14 +797,14 @@ export class RegistryTable {
   }
 
   /**
-   * Changes a model's serving settings with optimistic concurrency on its serving revision.
-   * `change` gets the current settings and returns the new ones (or undefined for no change).
+   * Changes a model's serving settings with optimistic concurrency on its serving revision and
+   * its count of serving writes. `change` gets the current settings and returns the new ones
+   * (or undefined for no change); it runs again on a fresh read when another write came first.
+   * Batching and workers absent from the new settings are removed (the host's defaults).
    */
   async updateServing(
     modelId: string,
-    change: (
-      current: RegisteredModel['serving'],
-    ) => { enabled: boolean; computeSize: ComputeSize; tags: Tags; bump: boolean } | undefined,
+    change: (current: RegisteredModel['serving']) => ServingUpdate | undefined,
   ): Promise<ModelRecord | undefined> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const model = await this.getModelById(modelId);
@@ -779,18 +812,31 @@ export class RegistryTable {
       const next = change(model.serving);
       if (!next) return model;
       const revision = (model.serving?.revision ?? 0) + (next.bump ? 1 : 0);
+      const batching = next.batching && Object.keys(next.batching).length > 0 ? next.batching : undefined;
+      const set = [
+        'servingEnabled = :e, servingCompute = :c, servingTags = :t, servingRevision = :r',
+        'servingCpu = :cpu, servingMemory = :mem, servingTaskTags = :taskTags, servingWrites = :writes',
+        ...(batching ? ['servingBatching = :batching'] : []),
+        ...(next.workersPerVersion !== undefined ? ['servingWorkersPerVersion = :workers'] : []),
+      ];
+      const remove = [
+        ...(batching ? [] : ['servingBatching']),
+        ...(next.workersPerVersion !== undefined ? [] : ['servingWorkersPerVersion']),
+      ];
       const ok = await conditional(() =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: modelKey(modelId),
-            UpdateExpression:
-              'SET servingEnabled = :e, servingCompute = :c, servingTags = :t, servingRevision = :r, ' +
-              'servingCpu = :cpu, servingMemory = :mem, servingTaskTags = :taskTags',
+            UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
             ConditionExpression:
               model.serving === undefined
                 ? 'attribute_exists(PK) AND attribute_not_exists(servingRevision)'
-                : 'attribute_exists(PK) AND servingRevision = :old',
+                : `attribute_exists(PK) AND servingRevision = :old AND ${
+                    model.servingWrites === undefined
+                      ? 'attribute_not_exists(servingWrites)'
+                      : 'servingWrites = :oldWrites'
+                  }`,
             ExpressionAttributeValues: {
               ':e': next.enabled,
               ':c': next.computeSize,
@@ -803,7 +849,11 @@ export class RegistryTable {
                 { Key: 'mlserve:model', Value: model.name },
                 ...Object.entries(next.tags).map(([Key, Value]) => ({ Key, Value })),
               ]),
+              ':writes': (model.servingWrites ?? 0) + 1,
+              ...(batching ? { ':batching': batching } : {}),
+              ...(next.workersPerVersion !== undefined ? { ':workers': next.workersPerVersion } : {}),
               ...(model.serving === undefined ? {} : { ':old': model.serving.revision }),
+              ...(model.servingWrites === undefined ? {} : { ':oldWrites': model.servingWrites }),
             },
           }),
         ),

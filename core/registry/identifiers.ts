@@ -6,8 +6,11 @@
  */
 import { z } from 'zod';
 import { PERMISSION_LEVELS } from '../auth/levels';
+import type { ServingBatchingChange } from './model';
 import {
   aliasProblem,
+  BATCHING_FIELDS,
+  batchingProblem,
   descriptionProblem,
   modelNameProblem,
   type Problem,
@@ -17,6 +20,7 @@ import {
   tagKeyProblem,
   tagValueProblem,
   versionProblem,
+  workersPerVersionProblem,
 } from './validation';
 
 /** A string that must pass `rule`; the rule's problem becomes the issue's message. */
@@ -73,3 +77,41 @@ export const tokenId = () =>
   );
 
 export const permissionLevel = () => ruled((v) => permissionLevelProblem(v, PERMISSION_LEVELS));
+
+/**
+ * `batching` of update-cluster-config: `{"enabled", "max_batch_rows", "max_wait_ms"}`, any of
+ * them, each a value or null (back to the host's default); null as a whole clears all three.
+ * Parsed to the registry's change (`ServingBatchingChange`), or null.
+ */
+export const servingBatching = () =>
+  z
+    .unknown()
+    .transform((value, ctx): ServingBatchingChange | null | undefined => {
+      const problem = batchingProblem(value);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      if (value === undefined || value === null) return value;
+      const change: Record<string, unknown> = {};
+      for (const [field, item] of Object.entries(value)) {
+        change[BATCHING_FIELDS[field as keyof typeof BATCHING_FIELDS].key] = item;
+      }
+      return change as ServingBatchingChange;
+    })
+    .optional();
+
+/** `workers_per_version`: 1 to 16, or null for automatic (the host decides from the task's vCPUs). */
+export const workersPerVersion = () =>
+  z
+    .unknown()
+    .transform((value, ctx): number | null | undefined => {
+      if (value === undefined || value === null) return value;
+      const problem = workersPerVersionProblem(value);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      return value as number;
+    })
+    .optional();

@@ -127,15 +127,41 @@ export const COMPUTE_SIZES = {
 export type ComputeSize = keyof typeof COMPUTE_SIZES;
 export const DEFAULT_COMPUTE_SIZE: ComputeSize = 'Small';
 
-/** What a model owner asked for: serving on or off, its compute size and task tags. */
+/**
+ * How a serving task coalesces concurrent requests to one version into one runtime call. Each
+ * field is the model owner's choice; an absent one is the model host's default.
+ */
+export interface ServingBatching {
+  readonly enabled?: boolean;
+  /** Most rows in one coalesced call. */
+  readonly maxBatchRows?: number;
+  /** How long a request may wait for others to join its call, in ms. */
+  readonly maxWaitMs?: number;
+}
+
+/** A change to batching: a value sets a field, null clears it (back to the host's default), absent leaves it. */
+export type ServingBatchingChange = { readonly [K in keyof ServingBatching]?: ServingBatching[K] | null };
+
+/** The ranges of the settings a running task applies live (whole numbers, bounds included). */
+export const SERVING_SETTING_LIMITS = {
+  maxBatchRows: { min: 1, max: 10_000 },
+  maxWaitMs: { min: 0, max: 100 },
+  workersPerVersion: { min: 1, max: 16 },
+} as const;
+
+/** What a model owner asked for: serving on or off, its compute size and task tags, batching and workers. */
 export interface ServingConfig {
   readonly enabled: boolean;
   readonly computeSize: ComputeSize;
   readonly tags: Tags;
-  /** Bumped by every change that needs a new task (enable, size, tags). */
+  /** Bumped by every change that needs a new task (enable, size, tags); not by batching or workers. */
   readonly revision: number;
   /** The model's listener-rule priority (unique, handed out at first enable). */
   readonly priority?: number;
+  /** Request batching; absent: the host's defaults. The running task applies changes live. */
+  readonly batching?: ServingBatching;
+  /** Worker processes per version; absent: the host decides from the task's vCPUs. Applied live. */
+  readonly workersPerVersion?: number;
 }
 
 /** A model's serving state as the deploy workflow records it. */

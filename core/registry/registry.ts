@@ -19,6 +19,8 @@ import {
   type ModelVersion,
   type Page,
   type RegisteredModel,
+  type ServingBatching,
+  type ServingBatchingChange,
   type ServingConfig,
   type ServingEvent,
   STAGES,
@@ -38,6 +40,7 @@ import {
 } from './search';
 import type { SourcePolicy } from './sources';
 import {
+  BATCHING_FIELDS,
   isModelName,
   LIMITS,
   permissionLevelProblem,
@@ -48,6 +51,7 @@ import {
   validateModelName,
   validateTag,
   validateTagKey,
+  workersPerVersionProblem,
 } from './validation';
 
 export interface RegisteredModelView extends RegisteredModel {
@@ -157,6 +161,57 @@ function checkTags(tags: readonly { key: string; value: string }[]): Tags {
     out[key] = value;
   }
   return out;
+}
+
+/** Refuses batching and worker settings out of their ranges (the rules every API checks). */
+function checkServingSettings(
+  batching: ServingBatchingChange | null | undefined,
+  workersPerVersion: number | null | undefined,
+): void {
+  for (const { key, problem } of Object.values(BATCHING_FIELDS)) {
+    const value = batching?.[key];
+    const found = value === undefined || value === null ? undefined : problem(value);
+    if (found !== undefined) throw invalidParameter(found);
+  }
+  const workers = workersPerVersion ?? undefined;
+  const found = workers === undefined ? undefined : workersPerVersionProblem(workers);
+  if (found !== undefined) throw invalidParameter(found);
+}
+
+/** Batching after `change` (null clears all; a null field clears that field); undefined when nothing is set. */
+function changedBatching(
+  current: ServingBatching | undefined,
+  change: ServingBatchingChange | null | undefined,
+): ServingBatching | undefined {
+  if (change === undefined) return current;
+  const next: Record<string, unknown> = { ...(change === null ? {} : current) };
+  for (const { key } of Object.values(BATCHING_FIELDS)) {
+    const value = change?.[key];
+    if (value === null) delete next[key];
+    else if (value !== undefined) next[key] = value;
+  }
+  return Object.keys(next).length > 0 ? (next as ServingBatching) : undefined;
+}
+
+/** Whether two maps hold the same entries, in any order. */
+function sameEntries(a: object, b: object): boolean {
+  return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+}
+
+/** A SERVING_RECONFIGURED event's message: the settings now, in the serving API's words. */
+function describeServing(config: ServingConfig, newTask: boolean): string {
+  const batching = Object.fromEntries(
+    Object.entries(BATCHING_FIELDS)
+      .filter(([, { key }]) => config.batching?.[key] !== undefined)
+      .map(([field, { key }]) => [field, config.batching?.[key]]),
+  );
+  return [
+    `compute ${config.computeSize}, tags ${JSON.stringify(config.tags)}`,
+    `batching ${Object.keys(batching).length > 0 ? JSON.stringify(batching) : 'default'}`,
+    `workers per version ${config.workersPerVersion ?? 'auto'}`,
+  ]
+    .join(', ')
+    .concat(newTask ? '' : ' (applied by the running task; no new task)');
 }
 
 export class ModelRegistry {
@@ -698,11 +753,17 @@ export class ModelRegistry {
 
   // ---- serving state ------------------------------------------------------------------
 
-  /** What a model host needs to route requests: the model (aliases) and all its versions. */
-  async servingSnapshot(name: string): Promise<{ model: RegisteredModel; versions: ModelVersion[] }> {
+  /**
+   * What a model host needs: the model (aliases) and all its versions to route requests, and
+   * the model's serving config, whose batching and workers the running task applies live.
+   */
+  async servingSnapshot(
+    name: string,
+  ): Promise<{ model: RegisteredModel; versions: ModelVersion[]; serving?: ServingConfig }> {
     const model = await this.requireModel(name);
     const versions = (await this.table.listVersions(model.modelId)).map((r) => this.versionView(model, r));
-    return { model: this.modelView(model), versions };
+    const view = this.modelView(model);
+    return { model: view, versions, ...(view.serving ? { serving: view.serving } : {}) };
   }
 
   /**
@@ -783,6 +844,8 @@ export class ModelRegistry {
             enabled: true,
             computeSize: current?.computeSize ?? DEFAULT_COMPUTE_SIZE,
             tags: current?.tags ?? {},
+            batching: current?.batching,
+            workersPerVersion: current?.workersPerVersion,
             bump: true,
           },
     );
@@ -799,19 +862,37 @@ export class ModelRegistry {
     const model = await this.requireModel(name);
     if (!model.serving?.enabled) return;
     await this.table.updateServing(model.modelId, (current) =>
-      current ? { enabled: false, computeSize: current.computeSize, tags: current.tags, bump: false } : undefined,
+      current?.enabled
+        ? {
+            enabled: false,
+            computeSize: current.computeSize,
+            tags: current.tags,
+            batching: current.batching,
+            workersPerVersion: current.workersPerVersion,
+            bump: false,
+          }
+        : undefined,
     );
     await this.recordServingEvent({ name, type: 'SERVING_DISABLED', message: 'serving disabled' });
     await this.emit({ type: 'ServingDisabled', modelName: name });
   }
 
-  /** Changes the compute size and task tags; a change rolls a new serving task in. */
+  /**
+   * Changes the compute size and task tags — which rolls a new serving task in (a new serving
+   * revision) — and request batching and workers per version, which the running task applies
+   * live (same revision). Any change is a SERVING_RECONFIGURED event and a ServingReconfigured
+   * domain event; a change to nothing is neither.
+   */
   async updateServingConfig(
     name: string,
     change: {
       computeSize?: string;
       tagsToSet?: readonly { key: string; value: string }[];
       tagsToDelete?: readonly string[];
+      /** Null clears every batching field; within it, null clears that field. */
+      batching?: ServingBatchingChange | null;
+      /** Null clears it (automatic). */
+      workersPerVersion?: number | null;
     },
   ): Promise<ServingConfig> {
     if (change.computeSize !== undefined && !(change.computeSize in COMPUTE_SIZES)) {
@@ -821,24 +902,39 @@ export class ModelRegistry {
     }
     const toSet = checkTags(change.tagsToSet ?? []);
     for (const key of change.tagsToDelete ?? []) validateTagKey(key);
+    checkServingSettings(change.batching, change.workersPerVersion);
     const model = await this.requireModel(name);
+    let changed = false;
+    let newTaskNeeded = false;
     const updated = await this.table.updateServing(model.modelId, (current) => {
       const tags = { ...(current?.tags ?? {}), ...toSet };
       for (const key of change.tagsToDelete ?? []) delete tags[key];
       const computeSize =
         (change.computeSize as ComputeSize | undefined) ?? current?.computeSize ?? DEFAULT_COMPUTE_SIZE;
-      const same =
-        current !== undefined &&
-        computeSize === current.computeSize &&
-        JSON.stringify(Object.entries(tags).sort()) === JSON.stringify(Object.entries(current.tags).sort());
-      return same ? undefined : { enabled: current?.enabled ?? false, computeSize, tags, bump: true };
+      const batching = changedBatching(current?.batching, change.batching);
+      const workersPerVersion =
+        change.workersPerVersion === undefined ? current?.workersPerVersion : (change.workersPerVersion ?? undefined);
+      const newTask = current === undefined || computeSize !== current.computeSize || !sameEntries(tags, current.tags);
+      const live =
+        !sameEntries(batching ?? {}, current?.batching ?? {}) || workersPerVersion !== current?.workersPerVersion;
+      changed = newTask || live;
+      newTaskNeeded = newTask;
+      if (!changed) return undefined;
+      return {
+        enabled: current?.enabled ?? false,
+        computeSize,
+        tags,
+        ...(batching ? { batching } : {}),
+        ...(workersPerVersion === undefined ? {} : { workersPerVersion }),
+        bump: newTask,
+      };
     });
     if (!updated?.serving) throw this.modelNotFound(name);
-    if (updated.serving.revision !== model.serving?.revision) {
+    if (changed) {
       await this.recordServingEvent({
         name,
         type: 'SERVING_RECONFIGURED',
-        message: `compute ${updated.serving.computeSize}, tags ${JSON.stringify(updated.serving.tags)}`,
+        message: describeServing(updated.serving, newTaskNeeded),
       });
       await this.emit({ type: 'ServingReconfigured', modelName: name });
     }
@@ -927,7 +1023,7 @@ export class ModelRegistry {
     return notFound(`Model Version (name=${name}, version=${version}) not found`);
   }
 
-  private modelView({ modelId: _, ...model }: ModelRecord): RegisteredModel {
+  private modelView({ modelId: _, servingWrites: __, ...model }: ModelRecord): RegisteredModel {
     return model;
   }
 

@@ -4,7 +4,7 @@
  * functions throw it, and `identifiers.ts` turns the same rules into the APIs' schemas.
  */
 import { invalidParameter } from '../shared/errors';
-import { canonicalStage, STAGES } from './model';
+import { canonicalStage, SERVING_SETTING_LIMITS, STAGES } from './model';
 
 export const LIMITS = {
   nameLength: 256,
@@ -173,4 +173,69 @@ export function principalProblem(principal: string, field = 'principal'): Proble
 export function permissionLevelProblem(level: string, levels: readonly string[]): Problem {
   if (levels.includes(level)) return undefined;
   return `Invalid permission level '${quoted(level)}'. Use one of ${levels.join(', ')}.`;
+}
+
+/** A request value as a message quotes it: its JSON, shortened. */
+function shownValue(value: unknown): string {
+  return quoted(JSON.stringify(value) ?? String(value));
+}
+
+/** Whether `value` is a whole number within `limit` (bounds included). */
+function within(value: unknown, limit: { readonly min: number; readonly max: number }): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= limit.min && value <= limit.max;
+}
+
+/** Batching on or off (`batching.enabled`): a boolean. */
+export function batchingEnabledProblem(value: unknown, field = 'batching.enabled'): Problem {
+  if (typeof value === 'boolean') return undefined;
+  return `Invalid value ${shownValue(value)} for parameter '${field}': use true or false, or null for the host's default.`;
+}
+
+/** Most rows in one coalesced call (`batching.max_batch_rows`): a whole number from 1 to 10000. */
+export function maxBatchRowsProblem(value: unknown, field = 'batching.max_batch_rows'): Problem {
+  const { min, max } = SERVING_SETTING_LIMITS.maxBatchRows;
+  if (within(value, SERVING_SETTING_LIMITS.maxBatchRows)) return undefined;
+  return `Invalid value ${shownValue(value)} for parameter '${field}': use a whole number of rows from ${min} to ${max}, or null for the host's default.`;
+}
+
+/** How long a request waits for others to join its call (`batching.max_wait_ms`): 0 to 100 ms. */
+export function maxWaitMsProblem(value: unknown, field = 'batching.max_wait_ms'): Problem {
+  const { min, max } = SERVING_SETTING_LIMITS.maxWaitMs;
+  if (within(value, SERVING_SETTING_LIMITS.maxWaitMs)) return undefined;
+  return `Invalid value ${shownValue(value)} for parameter '${field}': use a whole number of milliseconds from ${min} to ${max}, or null for the host's default.`;
+}
+
+/** Worker processes per version (`workers_per_version`): a whole number from 1 to 16. */
+export function workersPerVersionProblem(value: unknown, field = 'workers_per_version'): Problem {
+  const { min, max } = SERVING_SETTING_LIMITS.workersPerVersion;
+  if (within(value, SERVING_SETTING_LIMITS.workersPerVersion)) return undefined;
+  return `Invalid value ${shownValue(value)} for parameter '${field}': use a whole number of workers from ${min} to ${max}, or null for automatic (from the task's vCPUs).`;
+}
+
+/** The batching fields as the APIs name them, each with its domain name and rule. */
+export const BATCHING_FIELDS = {
+  enabled: { key: 'enabled', problem: batchingEnabledProblem },
+  max_batch_rows: { key: 'maxBatchRows', problem: maxBatchRowsProblem },
+  max_wait_ms: { key: 'maxWaitMs', problem: maxWaitMsProblem },
+} as const;
+
+/**
+ * The `batching` object of a request: only the fields of BATCHING_FIELDS, each valid or null
+ * (null clears it). Null or absent as a whole is no problem (the caller decides what it means).
+ */
+export function batchingProblem(value: unknown, field = 'batching'): Problem {
+  if (value === undefined || value === null) return undefined;
+  const names = Object.keys(BATCHING_FIELDS).join(', ');
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    return `Invalid value ${shownValue(value)} for parameter '${field}': use an object with any of ${names}, or null for the host's defaults.`;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const rule = BATCHING_FIELDS[key as keyof typeof BATCHING_FIELDS];
+    if (!rule) return `Unknown field '${quoted(key)}' in parameter '${field}': use ${names}.`;
+    if (item !== null) {
+      const problem = rule.problem(item, `${field}.${key}`);
+      if (problem !== undefined) return problem;
+    }
+  }
+  return undefined;
 }

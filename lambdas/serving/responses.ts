@@ -29,6 +29,24 @@ export type VersionState =
   | 'VERSION_STATE_FAILED'
   | 'VERSION_STATE_UNLOADED';
 
+/**
+ * Request batching as the model's owner set it (`get-status`): only the fields that are set;
+ * a field left out is the model host's default.
+ */
+export interface BatchingJson {
+  readonly enabled?: boolean;
+  /** Most rows in one coalesced call, 1–10000. */
+  readonly max_batch_rows?: number;
+  /** How long a request may wait for others to join its call, 0–100 ms. */
+  readonly max_wait_ms?: number;
+}
+
+/**
+ * `update-cluster-config`'s `batching` (a request, typed here for the console): any of the
+ * fields, each a value or null (back to the host's default); null as a whole clears all of them.
+ */
+export type BatchingChangeJson = { readonly [K in keyof BatchingJson]?: BatchingJson[K] | null } | null;
+
 /** `get-status`. */
 export interface EndpointStatusJson {
   readonly registered_model_name: string;
@@ -39,6 +57,10 @@ export interface EndpointStatusJson {
   /** Present once serving was ever enabled. */
   readonly compute_size?: ComputeSize;
   readonly tags?: readonly ServingTagJson[];
+  /** Present when any batching field is set (the running task applies changes live). */
+  readonly batching?: BatchingJson;
+  /** Present when set; absent: automatic (the host decides from the task's vCPUs). */
+  readonly workers_per_version?: number;
 }
 export interface EndpointStatusResponse {
   readonly endpoint_status: EndpointStatusJson;

@@ -5,12 +5,20 @@
 import { z } from 'zod';
 import { AccessControl, type Caller, type Requirement } from '../../core/auth/access';
 import type { PermissionLevel } from '../../core/auth/levels';
-import { modelName, tag, tagKey, versionNumber } from '../../core/registry/identifiers';
+import {
+  modelName,
+  servingBatching,
+  tag,
+  tagKey,
+  versionNumber,
+  workersPerVersion,
+} from '../../core/registry/identifiers';
 import {
   COMPUTE_SIZES,
   type ComputeSize,
   type ModelServingState,
   type ModelVersion,
+  type ServingBatching,
   type VersionServingStatus,
 } from '../../core/registry/model';
 import type { ModelRegistry } from '../../core/registry/registry';
@@ -21,6 +29,7 @@ import type { Route } from '../registry/routes';
 import type { TableRoute } from '../shared/routing';
 import type { ServingObservability } from './observability';
 import type {
+  BatchingJson,
   ComputeSizeJson,
   EndpointState,
   NetworkProfileName,
@@ -104,6 +113,17 @@ export function scoringUris(name: string, version: ModelVersion, all: readonly M
   return uris;
 }
 
+/** The batching fields a model's owner set, as the API names them; undefined when none is set. */
+export function batchingJson(batching: ServingBatching | undefined): BatchingJson | undefined {
+  if (!batching) return undefined;
+  const json: BatchingJson = {
+    ...(batching.enabled === undefined ? {} : { enabled: batching.enabled }),
+    ...(batching.maxBatchRows === undefined ? {} : { max_batch_rows: batching.maxBatchRows }),
+    ...(batching.maxWaitMs === undefined ? {} : { max_wait_ms: batching.maxWaitMs }),
+  };
+  return Object.keys(json).length > 0 ? json : undefined;
+}
+
 function versionState(
   enabled: boolean,
   status: VersionServingStatus | undefined,
@@ -141,6 +161,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     access: on('CAN_READ'),
     run: async ({ registry }, p) => {
       const status = await registry.modelServingStatus(p.registered_model_name);
+      const batching = batchingJson(status.config?.batching);
+      const workers = status.config?.workersPerVersion;
       return {
         endpoint_status: {
           registered_model_name: status.name,
@@ -153,6 +175,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
                 tags: Object.entries(status.config.tags).map(([key, value]) => ({ key, value })),
               }
             : {}),
+          ...(batching ? { batching } : {}),
+          ...(workers === undefined ? {} : { workers_per_version: workers }),
         },
       };
     },
@@ -333,6 +357,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
       compute_size: z.string().min(1).optional(),
       tags_to_set: z.array(tag()).optional(),
       tags_to_delete: z.array(tagKey()).optional(),
+      batching: servingBatching(),
+      workers_per_version: workersPerVersion(),
     }),
     access: on('CAN_MANAGE'),
     run: async ({ registry }, p) => {
@@ -340,6 +366,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
         computeSize: p.compute_size,
         tagsToSet: p.tags_to_set,
         tagsToDelete: p.tags_to_delete,
+        batching: p.batching,
+        workersPerVersion: p.workers_per_version,
       });
       return {};
     },

@@ -2,9 +2,10 @@
  * The Serving tab in a real browser against a real twin, as the retired product's users knew
  * it: the demo model Ready with its model URLs; a version registered meanwhile appearing on its
  * own; Load Example and Send Request; the curl and Python snippets; Metrics; a new compute size
- * rolling out into Model Events; what a CAN_READ token may do; a model a token may not read
- * missing from the list; Stop, then Enable Serving going Pending → Ready without a reload. No
- * CSP refusal or page error anywhere, and axe clean on every sub-tab and dialog.
+ * rolling out into Model Events; batching and workers applied without a new task; what a
+ * CAN_READ token may do; a model a token may not read missing from the list; Stop, then Enable
+ * Serving going Pending → Ready without a reload. No CSP refusal or page error anywhere, and axe
+ * clean on every sub-tab and dialog.
  */
 import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -269,6 +270,68 @@ describe('the Serving tab', () => {
     expect(problems).toEqual([]);
   }, 90_000);
 
+  it('sets batching and workers per version after a confirmation; the running task applies them, no new task', async () => {
+    const config = async () => (await twin.registry.modelServingStatus(MODEL)).config;
+    const endpointStatus = async () =>
+      (await twin.call('GET', '/api/2.0/preview/mlflow/endpoints/get-status', { registered_model_name: MODEL })).json
+        .endpoint_status as Record<string, unknown>;
+    const revision = (await config())?.revision;
+    const { page, problems } = await open(twin.adminToken, serving('compute-settings'));
+    const batching = page.getByLabel('Batching', { exact: true });
+    await until(async () => expect(await batching.isEnabled()).toBe(true));
+    expect(await batching.evaluate((box) => (box as { indeterminate?: boolean }).indeterminate)).toBe(true);
+    expect(await textOf(page.getByText("Not set: the model host's default applies."))).toBeTruthy();
+    expect(await page.getByLabel('Workers per version').inputValue()).toBe('auto');
+
+    await batching.check();
+    await page.getByLabel('Max batch rows').fill('64');
+    await page.getByLabel('Max wait (ms)').fill('500');
+    expect(await textOf(page.getByRole('alert').filter({ hasText: 'from 0 to 100 ms' }))).toBe(
+      "A whole number from 0 to 100 ms, or empty for the host's default.",
+    );
+    expect(await page.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await page.getByLabel('Max wait (ms)').fill('5');
+    await page.getByLabel('Workers per version').selectOption('4');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Save' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Save compute settings' });
+    expect(await textOf(dialog)).toContain(
+      'The running task applies batching and workers at once; no new task starts.',
+    );
+    expect(await textOf(dialog)).not.toContain('A new task starts');
+    expect(await dialog.getByRole('listitem').allInnerTexts()).toEqual([
+      'Batching: on',
+      'Max batch rows: 64',
+      'Max wait: 5 ms',
+      'Workers per version: 4',
+    ]);
+    expect(await accessibilityProblems(page, 'dialog')).toEqual([]);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await endpointStatus()).toMatchObject({
+      batching: { enabled: true, max_batch_rows: 64, max_wait_ms: 5 },
+      workers_per_version: 4,
+    });
+    expect((await config())?.revision).toBe(revision);
+
+    await page.getByLabel('Max batch rows').fill('');
+    await page.getByLabel('Workers per version').selectOption({ label: "Automatic (from the task's vCPUs)" });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor();
+    expect(await dialog.getByRole('listitem').allInnerTexts()).toEqual([
+      "Max batch rows: the host's default",
+      'Workers per version: Automatic',
+    ]);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const now = await endpointStatus();
+    expect(now.batching).toEqual({ enabled: true, max_wait_ms: 5 });
+    expect(now).not.toHaveProperty('workers_per_version');
+    expect((await config())?.revision).toBe(revision);
+    expect(await textOf(statusLine(page))).toMatch(/Status:\s*Ready/);
+    expect(problems).toEqual([]);
+  }, 60_000);
+
   it('lets a CAN_READ token score but not enable, stop or reconfigure serving', async () => {
     await twin.call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'not-served' });
     const reader = await tokenFor('reader', 'CAN_READ', [MODEL, 'not-served']);
@@ -287,6 +350,9 @@ describe('the Serving tab', () => {
     await save.waitFor();
     expect(await save.isDisabled()).toBe(true);
     expect(await page.getByLabel('Compute size').isDisabled()).toBe(true);
+    for (const field of ['Batching', 'Max batch rows', 'Max wait (ms)', 'Workers per version']) {
+      expect(await page.getByLabel(field, { exact: true }).isDisabled()).toBe(true);
+    }
     expect(await textOf(page.getByText('Changing compute settings requires CAN_MANAGE on this model.'))).toBeTruthy();
 
     await page.goto(`${twin.url}/#/models/not-served/serving`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newTokenSecret } from '../../core/auth/secrets';
 import type { OnlineStores } from '../../core/features/online-stores';
-import { startTwin, type Twin } from '../../twin/twin';
+import { startTwin, type Twin, type TwinOptions } from '../../twin/twin';
 
 export interface TestTwin extends Twin {
   /** The admin's token, and its Authorization header. */
@@ -27,7 +27,7 @@ export interface ApiResponse {
 export async function startTestTwin(
   options: {
     sourceRoots?: (artifactDir: string) => string;
-    rateLimit?: { perSecond: number; burst: number };
+    rateLimit?: TwinOptions['rateLimit'];
     demo?: boolean;
     localMysql?: boolean;
     onlineStores?: OnlineStores;

@@ -2,7 +2,8 @@
  * The `mlserve` command line as a user runs it: `node cli/bin.js …` as a child process against
  * a real local twin (registry API) and the real model host (scoring). The upload to S3 runs
  * against a local S3-API server, with a scripted registry answering its one create call. The
- * serving commands run end to end in twin-e2e.test.ts.
+ * serving commands run end to end in twin-e2e.test.ts; `serving config`'s batching and workers,
+ * which need no running task, run here.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -541,5 +542,89 @@ describe('score, against the model host serving the registered versions', () => 
     );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error: (INVALID_PARAMETER_VALUE|BAD_REQUEST): /);
+  });
+});
+
+describe('serving config: batching and workers per version', () => {
+  const status = async (name: string) =>
+    (await twin.call('GET', '/api/2.0/preview/mlflow/endpoints/get-status', { registered_model_name: name })).json
+      .endpoint_status as Record<string, unknown>;
+
+  beforeAll(async () => {
+    expect((await twin.call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'batched' })).status).toBe(200);
+  });
+
+  it('sets batching and workers, and serving status prints them', async () => {
+    const run = await mlserve([
+      'serving',
+      'config',
+      'batched',
+      '--batching',
+      'on',
+      '--max-batch-rows',
+      '64',
+      '--max-wait-ms',
+      '0',
+      '--workers',
+      '4',
+    ]);
+    expect([run.code, run.stdout, run.stderr]).toEqual([0, 'Updated the serving configuration of batched.\n', '']);
+    expect(await status('batched')).toMatchObject({
+      batching: { enabled: true, max_batch_rows: 64, max_wait_ms: 0 },
+      workers_per_version: 4,
+    });
+    const shown = await mlserve(['serving', 'status', 'batched']);
+    expect(shown.code).toBe(0);
+    expect(lines(shown.stdout).slice(1)).toEqual([
+      'compute size: Small',
+      'batching: on',
+      'max batch rows: 64',
+      'max wait ms: 0',
+      'workers per version: 4',
+    ]);
+    const asJson = json(await mlserve(['--json', 'serving', 'status', 'batched']));
+    expect(asJson.endpoint_status).toMatchObject({
+      batching: { enabled: true, max_batch_rows: 64, max_wait_ms: 0 },
+      workers_per_version: 4,
+    });
+  });
+
+  it('turns batching off, and sends settings back to the host with default and auto', async () => {
+    const off = await mlserve(['serving', 'config', 'batched', '--batching', 'off', '--workers', 'auto']);
+    expect([off.code, off.stderr]).toEqual([0, '']);
+    expect((await mlserve(['serving', 'config', 'batched', '--max-batch-rows', 'default'])).code).toBe(0);
+    const now = await status('batched');
+    expect(now.batching).toEqual({ enabled: false, max_wait_ms: 0 });
+    expect(now).not.toHaveProperty('workers_per_version');
+    const shown = await mlserve(['serving', 'status', 'batched']);
+    expect(lines(shown.stdout).slice(2)).toEqual([
+      'batching: off',
+      'max batch rows: default',
+      'max wait ms: 0',
+      'workers per version: auto',
+    ]);
+    expect(
+      (await mlserve(['serving', 'config', 'batched', '--batching', 'default', '--max-wait-ms', 'default'])).code,
+    ).toBe(0);
+    expect(await status('batched')).not.toHaveProperty('batching');
+  });
+
+  it("exits 1 with the server's message for a value out of range, and 2 for one that is no number", async () => {
+    const far = await mlserve(['serving', 'config', 'batched', '--max-wait-ms', '500']);
+    expect(far.code).toBe(1);
+    expect(far.stderr).toMatch(
+      /^error: INVALID_PARAMETER_VALUE: Invalid value 500 for parameter 'batching.max_wait_ms': use a whole number of milliseconds from 0 to 100/,
+    );
+    const many = await mlserve(['serving', 'config', 'batched', '--workers', '17']);
+    expect([many.code, many.stderr]).toEqual([1, expect.stringMatching(/'workers_per_version'.*from 1 to 16/)]);
+    const word = await mlserve(['serving', 'config', 'batched', '--workers', 'lots']);
+    expect([word.code, word.stderr]).toEqual([
+      2,
+      expect.stringMatching(/expected a whole number or 'auto', got 'lots'/),
+    ]);
+    const choice = await mlserve(['serving', 'config', 'batched', '--batching', 'maybe']);
+    expect(choice.code).toBe(2);
+    const nothing = await mlserve(['serving', 'config', 'batched']);
+    expect([nothing.code, nothing.stderr]).toEqual([2, expect.stringMatching(/nothing to change: .*--batching/)]);
   });
 });

@@ -198,3 +198,121 @@ describe('serving API errors', () => {
     expect([rename.status, rename.json.error_code]).toEqual([400, 'INVALID_STATE']);
   });
 });
+
+describe('batching and workers per version (update-cluster-config, get-status)', () => {
+  const status = async () =>
+    (await api('GET', 'get-status', { registered_model_name: 'iris' })).json.endpoint_status as Record<string, unknown>;
+  const taskIds = () => twin.ecs.tasksForModel('iris').map((t) => t.id);
+  /** Waits until the deploy runs the change triggered have finished, and the tasks settled. */
+  const converged = async () => {
+    await twin.bus.drained();
+    await twin.deployments.idle();
+    await twin.ecs.settled();
+  };
+
+  it('sets them for the running task: same revision, same task, READY throughout; get-status shows them', async () => {
+    await converged();
+    const revision = (await twin.registry.modelServingStatus('iris')).config?.revision;
+    const tasks = taskIds();
+    expect(tasks).toHaveLength(1);
+    const res = await api('POST', 'update-cluster-config', {
+      registered_model_name: 'iris',
+      batching: { enabled: true, max_batch_rows: 64, max_wait_ms: 5 },
+      workers_per_version: 4,
+    });
+    expect([res.status, res.json]).toEqual([200, {}]);
+    expect(await status()).toMatchObject({
+      state: 'ENDPOINT_STATE_READY',
+      compute_size: 'Small',
+      batching: { enabled: true, max_batch_rows: 64, max_wait_ms: 5 },
+      workers_per_version: 4,
+    });
+    await converged();
+    expect((await twin.registry.modelServingStatus('iris')).config?.revision).toBe(revision);
+    expect(taskIds()).toEqual(tasks);
+    expect((await status()).state).toBe('ENDPOINT_STATE_READY');
+    expect((await twin.registry.servingSnapshot('iris')).serving).toMatchObject({
+      batching: { enabled: true, maxBatchRows: 64, maxWaitMs: 5 },
+      workersPerVersion: 4,
+    });
+    const events = (await api('GET', 'get-event-history', { registered_model_name: 'iris' })).json.events as {
+      event_type: string;
+      message: string;
+    }[];
+    expect(events.find((e) => e.event_type === 'SERVING_RECONFIGURED')?.message).toMatch(
+      /batching \{"enabled":true,"max_batch_rows":64,"max_wait_ms":5\}, workers per version 4 \(applied by the running task; no new task\)$/,
+    );
+  }, 60_000);
+
+  it('changes only the fields sent; null sends a field back to the default', async () => {
+    await api('POST', 'update-cluster-config', { registered_model_name: 'iris', batching: { max_wait_ms: 0 } });
+    expect(await status()).toMatchObject({
+      batching: { enabled: true, max_batch_rows: 64, max_wait_ms: 0 },
+      workers_per_version: 4,
+    });
+    const res = await api('POST', 'update-cluster-config', {
+      registered_model_name: 'iris',
+      batching: { enabled: null, max_batch_rows: null },
+      workers_per_version: null,
+    });
+    expect(res.status).toBe(200);
+    const now = await status();
+    expect(now.batching).toEqual({ max_wait_ms: 0 });
+    expect(now).not.toHaveProperty('workers_per_version');
+    await api('POST', 'update-cluster-config', { registered_model_name: 'iris', batching: null });
+    expect(await status()).not.toHaveProperty('batching');
+  });
+
+  it.each([
+    [{ batching: { max_batch_rows: 0 } }, "'batching.max_batch_rows': use a whole number of rows from 1 to 10000"],
+    [{ batching: { max_batch_rows: 10_001 } }, 'Invalid value 10001'],
+    [{ batching: { max_wait_ms: 101 } }, "'batching.max_wait_ms': use a whole number of milliseconds from 0 to 100"],
+    [{ batching: { max_wait_ms: 2.5 } }, 'Invalid value 2.5'],
+    [{ batching: { enabled: 'yes' } }, "'batching.enabled': use true or false"],
+    [{ batching: { max_batch_size: 8 } }, "Unknown field 'max_batch_size' in parameter 'batching'"],
+    [{ batching: 'on' }, 'Invalid value "on" for parameter \'batching\': use an object'],
+    [{ workers_per_version: 17 }, "'workers_per_version': use a whole number of workers from 1 to 16"],
+    [{ workers_per_version: 0 }, 'Invalid value 0'],
+    [{ workers_per_version: '4' }, 'Invalid value "4"'],
+  ])('refuses %j with a 400 naming the field and its range, changing nothing', async (body, message) => {
+    await api('POST', 'update-cluster-config', { registered_model_name: 'iris', workers_per_version: 2 });
+    const res = await api('POST', 'update-cluster-config', {
+      registered_model_name: 'iris',
+      compute_size: 'Medium',
+      ...body,
+    });
+    expect([res.status, res.json.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    expect(res.json.message).toContain(message);
+    expect(await status()).toMatchObject({ compute_size: 'Small', workers_per_version: 2 });
+  });
+
+  it('needs CAN_MANAGE on the model', async () => {
+    const tokenOf = async (principal: string, level: string) => {
+      const acl = { name: 'iris', access_control_list: [{ principal, permission_level: level }] };
+      expect((await call(twin.url, 'POST', '/api/2.0/permissions/registered-models/update', acl, auth)).status).toBe(
+        200,
+      );
+      const created = await call(twin.url, 'POST', '/api/2.0/tokens/create', { principal }, auth);
+      return { Authorization: `Bearer ${created.json.token_value as string}` };
+    };
+    const change = { registered_model_name: 'iris', batching: { max_batch_rows: 8 }, workers_per_version: 3 };
+    const editor = await call(
+      twin.url,
+      'POST',
+      `${API}/update-cluster-config`,
+      change,
+      await tokenOf('ed', 'CAN_EDIT'),
+    );
+    expect([editor.status, editor.json.error_code]).toEqual([403, 'PERMISSION_DENIED']);
+    expect(await status()).not.toMatchObject({ workers_per_version: 3 });
+    const owner = await call(
+      twin.url,
+      'POST',
+      `${API}/update-cluster-config`,
+      change,
+      await tokenOf('own', 'CAN_MANAGE'),
+    );
+    expect(owner.status).toBe(200);
+    expect(await status()).toMatchObject({ batching: { max_batch_rows: 8 }, workers_per_version: 3 });
+  });
+});

@@ -8,12 +8,14 @@ import {
   modelName,
   permissionLevel,
   principalName,
+  servingBatching,
   stageList,
   stageName,
   tag,
   tagKey,
   tokenId,
   versionNumber,
+  workersPerVersion,
 } from '../../core/registry/identifiers';
 import { canonicalStage } from '../../core/registry/model';
 import {
@@ -146,6 +148,46 @@ describe('the identifiers every API takes', () => {
     expect(problem(tokenId(), 'x'.repeat(2100))).toMatch(/16 hexadecimal digits/);
     expect(permissionLevel().parse('CAN_READ')).toBe('CAN_READ');
     expect(problem(permissionLevel(), 'CAN_FLY')).toMatch(/Invalid permission level 'CAN_FLY'/);
+  });
+});
+
+describe('batching and worker settings', () => {
+  const problem = (schema: z.ZodType, value: unknown) => schema.safeParse(value).error?.issues[0]?.message;
+
+  it('parses a partial batching object to the registry change, keeping nulls (back to the default)', () => {
+    expect(servingBatching().parse({ enabled: true, max_batch_rows: 64 })).toEqual({ enabled: true, maxBatchRows: 64 });
+    expect(servingBatching().parse({ max_wait_ms: 0, enabled: null })).toEqual({ maxWaitMs: 0, enabled: null });
+    expect(servingBatching().parse(null)).toBeNull();
+    expect(servingBatching().parse(undefined)).toBeUndefined();
+  });
+
+  it.each([
+    [{ max_batch_rows: 0 }, "'batching.max_batch_rows': use a whole number of rows from 1 to 10000"],
+    [{ max_batch_rows: 10_001 }, 'from 1 to 10000'],
+    [{ max_batch_rows: 2.5 }, "Invalid value 2.5 for parameter 'batching.max_batch_rows'"],
+    [{ max_batch_rows: '64' }, 'Invalid value "64"'],
+    [{ max_wait_ms: 101 }, "'batching.max_wait_ms': use a whole number of milliseconds from 0 to 100"],
+    [{ max_wait_ms: -1 }, 'from 0 to 100'],
+    [{ enabled: 'yes' }, "'batching.enabled': use true or false, or null for the host's default"],
+    [
+      { max_batch_size: 8 },
+      "Unknown field 'max_batch_size' in parameter 'batching': use enabled, max_batch_rows, max_wait_ms",
+    ],
+    [[1], "Invalid value [1] for parameter 'batching': use an object"],
+    [true, "Invalid value true for parameter 'batching'"],
+  ])('refuses batching %j, naming the field and its range', (value, message) => {
+    expect(problem(servingBatching(), value)).toContain(message);
+  });
+
+  it('takes 1 to 16 workers per version, or null for automatic', () => {
+    expect(workersPerVersion().parse(1)).toBe(1);
+    expect(workersPerVersion().parse(16)).toBe(16);
+    expect(workersPerVersion().parse(null)).toBeNull();
+    for (const bad of [0, 17, 1.5, '4', true]) {
+      expect(problem(workersPerVersion(), bad)).toMatch(
+        /^Invalid value .* for parameter 'workers_per_version': use a whole number of workers from 1 to 16, or null for automatic/,
+      );
+    }
   });
 });
 

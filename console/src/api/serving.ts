@@ -4,6 +4,8 @@ import { call } from './client';
 const API = '/api/2.0/preview/mlflow/endpoints';
 
 import type {
+  BatchingChangeJson,
+  BatchingJson,
   ComputeSizeJson,
   ComputeSizesResponse,
   EmptyResponse,
@@ -22,6 +24,8 @@ import type {
 } from '../../../lambdas/serving/responses';
 
 export type {
+  BatchingChangeJson,
+  BatchingJson,
   ComputeSizeJson,
   EndpointStatusJson,
   EndpointVersionJson,
@@ -105,13 +109,18 @@ export function listComputeSizes(): Promise<ComputeSizesResponse> {
   return call<ComputeSizesResponse>('GET', `${API}/list-compute-sizes`);
 }
 
-/** Changes the compute size and tags; a change rolls a new task in before the old one drains. */
+/**
+ * Changes the compute size and tags (a new task rolls in before the old one drains), and
+ * batching and workers per version (the running task applies them). Null clears a setting.
+ */
 export function updateClusterConfig(
   name: string,
   change: {
     readonly computeSize?: string;
     readonly tagsToSet?: readonly ServingTagJson[];
     readonly tagsToDelete?: readonly string[];
+    readonly batching?: BatchingChangeJson;
+    readonly workersPerVersion?: number | null;
   },
 ): Promise<EmptyResponse> {
   return call<EmptyResponse>('POST', `${API}/update-cluster-config`, {
@@ -119,5 +128,7 @@ export function updateClusterConfig(
     compute_size: change.computeSize,
     tags_to_set: change.tagsToSet?.length ? change.tagsToSet : undefined,
     tags_to_delete: change.tagsToDelete?.length ? change.tagsToDelete : undefined,
+    batching: change.batching,
+    workers_per_version: change.workersPerVersion,
   });
 }

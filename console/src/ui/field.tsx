@@ -10,6 +10,22 @@ interface Common {
   readonly id?: string;
 }
 
+/** The field's hint, or its error instead (announced, and marking the input invalid). */
+function Note(props: { readonly id: string; readonly hint?: string; readonly error?: string }) {
+  if (props.error) {
+    return (
+      <p id={props.id} class="field-error" role="alert">
+        {props.error}
+      </p>
+    );
+  }
+  return props.hint ? (
+    <p id={props.id} class="field-hint">
+      {props.hint}
+    </p>
+  ) : null;
+}
+
 export function TextField(
   props: Common & {
     readonly value: string;
@@ -17,9 +33,16 @@ export function TextField(
     readonly type?: 'text' | 'password' | 'search' | 'number';
     readonly placeholder?: string;
     readonly required?: boolean;
+    readonly disabled?: boolean;
+    /** For numbers: the range the browser offers (the server checks it again). */
+    readonly min?: number;
+    readonly max?: number;
+    /** What is wrong with the value; shown in place of the hint. */
+    readonly error?: string;
   },
 ) {
   const id = props.id ?? fieldId();
+  const noted = props.hint || props.error;
   return (
     <div class="field">
       <label for={id}>{props.label}</label>
@@ -29,11 +52,17 @@ export function TextField(
         value={props.value}
         placeholder={props.placeholder}
         required={props.required}
+        disabled={props.disabled}
+        min={props.min}
+        max={props.max}
+        step={props.type === 'number' ? 1 : undefined}
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={noted ? `${id}-note` : undefined}
         autoComplete="off"
         spellcheck={false}
         onInput={(e) => props.onInput((e.target as HTMLInputElement).value)}
       />
-      {props.hint && <p class="field-hint">{props.hint}</p>}
+      <Note id={`${id}-note`} hint={props.hint} error={props.error} />
     </div>
   );
 }
@@ -87,18 +116,34 @@ export function SelectField(
 }
 
 export function CheckboxField(
-  props: Common & { readonly checked: boolean; readonly onChange: (checked: boolean) => void },
+  props: Common & {
+    readonly checked: boolean;
+    readonly onChange: (checked: boolean) => void;
+    readonly disabled?: boolean;
+    /** Neither on nor off (a setting left to its default): shown, and announced, as mixed. */
+    readonly indeterminate?: boolean;
+  },
 ) {
   const id = props.id ?? fieldId();
-  return (
+  const box = (
     <div class="field field-checkbox">
       <input
         id={id}
         type="checkbox"
         checked={props.checked}
+        indeterminate={props.indeterminate === true}
+        disabled={props.disabled}
+        aria-describedby={props.hint ? `${id}-note` : undefined}
         onChange={(e) => props.onChange((e.target as HTMLInputElement).checked)}
       />
       <label for={id}>{props.label}</label>
+    </div>
+  );
+  if (!props.hint) return box;
+  return (
+    <div class="field">
+      {box}
+      <Note id={`${id}-note`} hint={props.hint} />
     </div>
   );
 }

@@ -1,7 +1,9 @@
 /**
  * Compute Settings: the compute size (a preset with its vCPU, memory and estimated monthly
- * price) and the serving task's tags. Save asks first: a new task starts with the settings and
- * the current one serves until it is ready; the rollout then shows in the status and events.
+ * price), the serving task's tags, request batching and workers per version. Save asks first,
+ * saying what happens: a new size or tags start a new task while the current one serves until
+ * it is ready (the rollout then shows in the status and events); batching and workers are
+ * applied by the running task.
  */
 import { useState } from 'preact/hooks';
 import { type EndpointStatusJson, listComputeSizes, type ServingTagJson, updateClusterConfig } from '../../api/serving';
@@ -12,6 +14,8 @@ import { ErrorBox } from '../../ui/error-box';
 import { SelectField } from '../../ui/field';
 import { toast } from '../../ui/toasts';
 import type { Abilities } from '../model';
+import { describeHostChange, draftOf, type HostSettingsDraft, hostChangesOf, problemsOf } from './host-settings';
+import { HostSettingsFields } from './host-settings-fields';
 import { TagsEditor } from './tags-editor';
 
 const usd = new Intl.NumberFormat('en-US', {
@@ -42,10 +46,15 @@ export function ComputeSettings(props: {
   const sizes = useResource(listComputeSizes, []);
   const [size, setSize] = useState(props.status.compute_size ?? '');
   const [tags, setTags] = useState<readonly ServingTagJson[]>(props.status.tags ?? []);
+  const [host, setHost] = useState<HostSettingsDraft>(() => draftOf(props.status));
   const [confirming, setConfirming] = useState(false);
   const manage = props.abilities.can('CAN_MANAGE');
   const change = changesOf(props.status, size, tags);
-  const changed = change.computeSize !== undefined || change.tagsToSet.length > 0 || change.tagsToDelete.length > 0;
+  const newTask = change.computeSize !== undefined || change.tagsToSet.length > 0 || change.tagsToDelete.length > 0;
+  const hostChange = hostChangesOf(props.status, host);
+  const hostLines = describeHostChange(hostChange);
+  const invalid = Object.keys(problemsOf(host)).length > 0;
+  const changed = newTask || hostLines.length > 0;
   const options = (sizes.data?.compute_sizes ?? []).map((s) => ({
     value: s.name,
     label: `${s.name} — ${s.vcpu} vCPU, ${gib(s.memory_mib)} memory, about ${usd.format(s.estimated_monthly_usd)} a month`,
@@ -68,11 +77,12 @@ export function ComputeSettings(props: {
           }
         />
         <TagsEditor tags={tags} onChange={setTags} disabled={!manage} />
+        <HostSettingsFields draft={host} onChange={setHost} disabled={!manage} />
         <div class="settings-actions">
           <Button
             variant="primary"
             onClick={() => setConfirming(true)}
-            disabled={!changed}
+            disabled={!changed || invalid}
             disabledReason={manage ? undefined : 'Changing compute settings requires CAN_MANAGE on this model.'}
           >
             Save
@@ -86,12 +96,13 @@ export function ComputeSettings(props: {
         confirmLabel="Save"
         onClose={() => setConfirming(false)}
         onConfirm={async () => {
-          await updateClusterConfig(props.name, change);
+          await updateClusterConfig(props.name, { ...change, ...hostChange });
           await props.onSaved();
-          toast('Compute settings saved: a new task is starting');
+          toast(`Compute settings saved: ${newTask ? 'a new task is starting' : 'the running task applies them'}`);
         }}
       >
-        <p>A new task starts with these settings; the current one serves until it is ready.</p>
+        {newTask && <p>A new task starts with these settings; the current one serves until it is ready.</p>}
+        {hostLines.length > 0 && <p>The running task applies batching and workers at once; no new task starts.</p>}
         <ul>
           {change.computeSize && <li>Compute size: {change.computeSize}</li>}
           {change.tagsToSet.map((t) => (
@@ -103,6 +114,9 @@ export function ComputeSettings(props: {
             <li key={`delete-${k}`}>
               Delete tag <code>{k}</code>
             </li>
+          ))}
+          {hostLines.map((line) => (
+            <li key={line}>{line}</li>
           ))}
         </ul>
       </ConfirmDialog>
