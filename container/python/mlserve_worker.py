@@ -333,6 +333,8 @@ def cast_df_types(pdf, schema):
         n = min(len(schema.inputs), len(pdf.columns))
         dtype_list = list(zip(pdf.columns[:n], schema.inputs[:n]))
 
+    dtypes = pdf.dtypes
+    unique = pdf.columns.is_unique
     for col_name, spec in dtype_list:
         if col_name not in actual_cols:
             continue
@@ -341,6 +343,10 @@ def cast_df_types(pdf, schema):
         elif isinstance(spec.type, DataType):
             col_type = spec.type.pandas
         else:
+            continue
+        # A column already of its type needs no conversion (astype would return it unchanged).
+        is_binary = isinstance(spec, ColSpec) and spec.type.name == "binary"
+        if unique and not is_binary and col_type != np.dtype(bytes) and dtypes[col_name] == col_type:
             continue
         try:
             if isinstance(spec, ColSpec) and spec.type.name == "binary":
@@ -644,6 +650,7 @@ def enforce_col_schema(pf_input, schema):
     import pandas as pd
 
     result = {}
+    unchanged = True
     if schema.has_input_names():
         for spec in schema.inputs:
             if spec.name not in pf_input:
@@ -655,10 +662,15 @@ def enforce_col_schema(pf_input, schema):
                 continue
             column = pf_input[spec.name]
             result[spec.name] = enforce_datatype(spec.name, column, spec.type) if isinstance(spec.type, DataType) else column
+            unchanged = unchanged and result[spec.name] is column
     else:
         for name, spec in zip(pf_input.columns[: len(schema.inputs)], schema.inputs):
             column = pf_input[name]
             result[name] = enforce_datatype(name, column, spec.type) if isinstance(spec.type, DataType) else column
+            unchanged = unchanged and result[name] is column
+    # Nothing converted and the columns already the signature's, in its order: the frame is the answer.
+    if unchanged and list(result) == list(pf_input.columns):
+        return pf_input
     return pd.DataFrame(result)
 
 

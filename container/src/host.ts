@@ -8,15 +8,15 @@
 import path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { canonicalStage, localArtifactDir, type ModelRegistry, type SourcePolicy } from '../../core/registry';
+import { localArtifactDir, type ModelRegistry, type SourcePolicy } from '../../core/registry';
 import type { ModelVersion, RegisteredModel, ServingEventType } from '../../core/registry/model';
+import type { BatchingSettings } from './batching';
 import { prepareFeatureLookups, readFeatureSpec, StoreClients } from './features/load';
-import { RefRoutes, refKeyOf, registryHolders } from './ref-routes';
-import { OnnxRuntime } from './runtimes/onnx-runtime';
-import { PyfuncRuntime } from './runtimes/pyfunc-worker';
-import { pythonFor } from './runtimes/python-env';
+import { RefResolver } from './ref-resolver';
+import { RefRoutes, registryHolders } from './ref-routes';
+import { createRuntime } from './runtimes/create-runtime';
+import { PyfuncPool } from './runtimes/pyfunc-pool';
 import type { LoadSpec, ModelRuntime } from './runtimes/runtime';
-import { ScoringError } from './scoring/parse';
 import { ServedVersion } from './served-version';
 import type { HostSettings } from './settings';
 
@@ -31,7 +31,15 @@ export interface HostDeps {
 interface Snapshot {
   readonly model: RegisteredModel;
   readonly versions: readonly ModelVersion[];
+  /** The model's serving settings (batching, workers) as the registry says now. */
+  readonly serving?: ServingSettings;
   readonly at: number;
+}
+
+/** The parts of a model's serving config the host applies while it runs. */
+interface ServingSettings {
+  readonly batching?: Partial<BatchingSettings>;
+  readonly workersPerVersion?: number;
 }
 
 /** How many versions load at once (each Python worker imports its libraries on load). */
@@ -58,6 +66,7 @@ export class ModelHost {
   private readonly storeClients = new StoreClients();
   /** Which version answers each stage and alias now (the old holder until the new one is READY). */
   private readonly routes = new RefRoutes();
+  private readonly resolver = new RefResolver();
 
   constructor(private readonly deps: HostDeps) {}
 
@@ -87,8 +96,8 @@ export class ModelHost {
     if (this.stopped) return;
     let snapshot: Snapshot;
     try {
-      const { model, versions } = await this.deps.registry.servingSnapshot(this.modelName);
-      snapshot = { model, versions, at: Date.now() };
+      const read = await this.deps.registry.servingSnapshot(this.modelName);
+      snapshot = { model: read.model, versions: read.versions, serving: read.serving, at: Date.now() };
       this.missingModel = false;
     } catch (error) {
       if ((error as { errorCode?: string }).errorCode === 'RESOURCE_DOES_NOT_EXIST') {
@@ -103,7 +112,11 @@ export class ModelHost {
     for (const version of snapshot.versions.filter(isLive)) {
       const served = this.served.get(version.version);
       if (!served) {
-        const fresh = new ServedVersion(version.version);
+        const fresh = new ServedVersion(
+          version.version,
+          () => this.batching(),
+          (reason) => this.deps.logger.warn('serving one request per call', { version: version.version, reason }),
+        );
         this.served.set(version.version, fresh);
         void this.load(fresh, version);
       } else if (served.state === 'FAILED' && served.retryAt !== undefined && Date.now() >= served.retryAt) {
@@ -112,6 +125,7 @@ export class ModelHost {
       }
     }
     this.settleRoutes();
+    this.resizePools();
     await this.report();
   }
 
@@ -216,38 +230,53 @@ export class ModelHost {
     }
   }
 
-  private async createRuntime(spec: LoadSpec, served: ServedVersion): Promise<ModelRuntime> {
-    const flavors = spec.artifact.flavors;
-    if ('onnx' in flavors) return new OnnxRuntime(spec);
-    if (!('python_function' in flavors)) {
-      throw new Error(`no servable flavor in [${Object.keys(flavors).join(', ')}]`);
-    }
-    const py = this.deps.settings.python;
-    const python = await pythonFor(spec.modelDir, {
-      mode: py.mode,
-      python: py.interpreter,
-      cacheDir: py.envCache,
-      uv: py.uv,
-      allowDefaultsChannel: py.allowDefaultsChannel,
-    });
-    const log = this.deps.logger.createChild({ persistentKeys: { version: spec.version } });
-    return new PyfuncRuntime(spec, {
-      python,
-      loader: py.loader,
-      workerScript: py.workerScript,
-      logger: (line) => log.info('worker', { line }),
-      onEvent: (e) => {
+  private createRuntime(spec: LoadSpec, served: ServedVersion): Promise<ModelRuntime> {
+    return createRuntime(spec, {
+      python: this.deps.settings.python,
+      workers: this.workersPerVersion(),
+      logger: this.deps.logger.createChild({ persistentKeys: { version: spec.version } }),
+      onWorkerEvent: (e) => {
+        // With a pool, the version serves on while any of its workers does.
+        const serving = served.runtime?.ready() === true;
         if (e.type === 'WORKER_EXITED') {
-          void this.setState(served, 'LOADING', `worker restarting: ${e.message}`);
+          if (!serving) void this.setState(served, 'LOADING', `worker restarting: ${e.message}`);
           void this.event('WORKER_EXITED', e.message, spec.version);
         } else if (e.type === 'WORKER_RESTARTED') {
-          void this.setState(served, 'READY', '');
+          if (served.state === 'LOADING' && served.runtime) void this.setState(served, 'READY', '');
           void this.event('WORKER_RESTARTED', e.message, spec.version);
-        } else if (e.type === 'WORKER_FAILED') {
+        } else if (e.type === 'WORKER_FAILED' && !serving) {
           void this.setState(served, 'LOADING', `worker restart failed: ${e.message}`);
         }
       },
     });
+  }
+
+  /** The model's own batching settings over the host's defaults. */
+  private batching(): BatchingSettings {
+    const own = this.snapshot?.serving?.batching ?? {};
+    const defaults = this.deps.settings.batching;
+    return {
+      enabled: own.enabled ?? defaults.enabled,
+      maxBatchRows: own.maxBatchRows ?? defaults.maxBatchRows,
+      maxWaitMs: own.maxWaitMs ?? defaults.maxWaitMs,
+    };
+  }
+
+  /** Python workers per version: the model's setting, else the host's (from the task's vCPUs). */
+  private workersPerVersion(): number {
+    return this.snapshot?.serving?.workersPerVersion ?? this.deps.settings.workersPerVersion;
+  }
+
+  /** Resizes every Python version's pool to the model's current worker setting. */
+  private resizePools(): void {
+    const workers = this.workersPerVersion();
+    for (const served of this.served.values()) {
+      const runtime = served.runtime;
+      if (runtime instanceof PyfuncPool && runtime.workerCount !== workers) {
+        this.deps.logger.info('resizing worker pool', { version: served.version, workers });
+        void runtime.resize(workers);
+      }
+    }
   }
 
   /** Waits for the version's requests in flight (bounded by the request timeout), then stops its runtime. */
@@ -326,62 +355,13 @@ export class ModelHost {
    * case) or `@alias`. Throws a ScoringError (404, or 503 while loading) naming the reason.
    */
   resolve(ref: string): ServedVersion {
-    const snapshot = this.snapshot;
-    const name = this.modelName;
-    if (!snapshot)
-      throw new ScoringError(503, 'TEMPORARILY_UNAVAILABLE', `Model '${name}' is starting up; retry shortly.`);
-    if (this.missingModel) throw notFound(`Registered model '${name}' does not exist.`);
-    let version: ModelVersion | undefined;
-    if (/^[0-9]+$/.test(ref)) {
-      version = snapshot.versions.find((v) => v.version === Number(ref));
-      if (!version) throw notFound(`Model '${name}' has no version ${ref}.`);
-    } else if (ref.startsWith('@')) {
-      const alias = ref.slice(1);
-      const number = snapshot.model.aliases[alias];
-      version = snapshot.versions.find((v) => v.version === number);
-      if (!version) throw notFound(`Model '${name}' has no alias '${alias}'.`);
-    } else {
-      const stage = canonicalStage(ref);
-      if (stage !== 'Staging' && stage !== 'Production') {
-        throw notFound(
-          `'${ref}' is not a version, a served stage (Staging, Production) or an @alias of model '${name}'.`,
-        );
-      }
-      const inStage = snapshot.versions.filter((v) => v.currentStage === stage && v.status === 'READY');
-      version = inStage.sort((a, b) => b.version - a.version)[0];
-      if (!version) throw notFound(`Model '${name}' has no version in stage ${stage}.`);
-    }
-    const key = refKeyOf(ref);
-    const answering = key ? this.routes.holderOf(key) : undefined;
-    if (answering !== undefined && answering !== version.version) {
-      // The registry moved the ref to a version still loading: its old holder answers meanwhile.
-      const previous = this.served.get(answering);
-      if (previous?.state === 'READY' && previous.runtime?.ready()) return previous;
-    }
-    if (version.currentStage === 'Archived') {
-      throw notFound(`Version ${version.version} of model '${name}' is archived; archived versions are not served.`);
-    }
-    if (version.status === 'PENDING_REGISTRATION') {
-      throw unavailable(`Version ${version.version} of model '${name}' is still being registered; retry shortly.`);
-    }
-    if (version.status === 'FAILED_REGISTRATION') {
-      throw notFound(
-        `Version ${version.version} of model '${name}' failed registration: ${version.statusMessage ?? ''}`,
-      );
-    }
-    const served = this.served.get(version.version);
-    if (!served || served.state === 'LOADING') {
-      throw unavailable(`Version ${version.version} of model '${name}' is loading; retry shortly.`);
-    }
-    if (served.state === 'FAILED') {
-      throw unavailable(`Version ${version.version} of model '${name}' failed to load: ${served.message}`);
-    }
-    if (served.state !== 'READY' || !served.runtime?.ready()) {
-      throw unavailable(
-        `Version ${version.version} of model '${name}' is not ready (${served.message || served.state}).`,
-      );
-    }
-    return served;
+    return this.resolver.resolve(ref, {
+      modelName: this.modelName,
+      snapshot: this.snapshot,
+      missingModel: this.missingModel,
+      served: this.served,
+      routes: this.routes,
+    });
   }
 
   /** The model's MLflow major version for a version, which decides ambiguous response shapes. */
@@ -420,6 +400,8 @@ export class ModelHost {
           loadedAt: s.loadedAt,
           pids: s.runtime?.pids() ?? [],
           metrics: s.metrics.snapshot(),
+          // Runtime calls and the requests and rows they carried: requests / calls is the mean batch size.
+          batching: s.queue.snapshot(),
         };
       });
     return {
@@ -435,6 +417,7 @@ export class ModelHost {
       versions,
       // Stages and aliases still answered by their old holder while the new one loads.
       handovers: this.routes.handovers(),
+      settings: { batching: this.batching(), workersPerVersion: this.workersPerVersion() },
     };
   }
 
@@ -454,14 +437,6 @@ export class ModelHost {
     this.storeClients.destroy();
     await this.event('HOST_STOPPED', `host ${this.deps.settings.hostId} stopped`);
   }
-}
-
-function notFound(message: string): ScoringError {
-  return new ScoringError(404, 'RESOURCE_DOES_NOT_EXIST', message);
-}
-
-function unavailable(message: string): ScoringError {
-  return new ScoringError(503, 'TEMPORARILY_UNAVAILABLE', message);
 }
 
 function archivedOrGone(snapshot: Snapshot, version: number): string {

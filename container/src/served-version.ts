@@ -1,21 +1,16 @@
 /**
  * One version as the host serves it: its runtime, its serving state, its metrics, and the
- * queue every request for it goes through. The queue is where concurrent requests for one
- * version can later be coalesced into one runtime call; today each runs as its own call,
- * with at most `maxInFlight` outstanding at the runtime. Requests are counted from the moment
- * they are routed here, so that unloading the version can wait for every one of them.
+ * queue every request for it goes through (where concurrent requests are coalesced into one
+ * runtime call: request-queue.ts). Requests are counted from the moment they are routed here,
+ * so that unloading the version can wait for every one of them.
  */
 import type { VersionServingState } from '../../core/registry/model';
+import { type BatchingSettings, DEFAULT_BATCHING } from './batching';
 import type { FeatureLookups } from './features/feature-lookups';
 import { VersionMetrics } from './metrics';
+import { RequestQueue } from './request-queue';
 import type { ModelRuntime, Prediction } from './runtimes/runtime';
 import type { ScoringRequest } from './scoring/input';
-
-interface Pending {
-  readonly request: ScoringRequest;
-  readonly resolve: (p: Prediction) => void;
-  readonly reject: (e: unknown) => void;
-}
 
 export class ServedVersion {
   state: VersionServingState = 'LOADING';
@@ -29,28 +24,27 @@ export class ServedVersion {
   /** Load attempts that failed in a row, for retry backoff. */
   failures = 0;
   retryAt?: number;
-  private readonly queue: Pending[] = [];
-  private inFlight = 0;
+  readonly queue: RequestQueue;
   /** Requests routed to this version and not yet answered (feature lookups, queue, runtime). */
   private active = 0;
   private idle: (() => void)[] = [];
 
   constructor(
     readonly version: number,
-    private readonly maxInFlight = 64,
-  ) {}
+    batching: () => BatchingSettings = () => DEFAULT_BATCHING,
+    onUnbatched: (reason: string) => void = () => {},
+  ) {
+    this.queue = new RequestQueue(() => this.runtime, batching, onUnbatched);
+  }
 
   /** Queues a request for this version's runtime. */
   submit(request: ScoringRequest): Promise<Prediction> {
-    return new Promise<Prediction>((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
-      this.drain();
-    });
+    return this.queue.submit(request);
   }
 
   /** Requests queued or running now. */
   get load(): number {
-    return this.queue.length + this.inFlight;
+    return this.queue.size;
   }
 
   /** Counts a request routed to this version until `end()`; unloading waits for it. */
@@ -78,24 +72,5 @@ export class ServedVersion {
       };
       this.idle.push(wake);
     });
-  }
-
-  private drain(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const next = this.queue.shift() as Pending;
-      const runtime = this.runtime;
-      if (!runtime) {
-        next.reject(new Error(`version ${this.version} has no runtime`));
-        continue;
-      }
-      this.inFlight++;
-      runtime
-        .predict(next.request.input, next.request.params)
-        .then(next.resolve, next.reject)
-        .finally(() => {
-          this.inFlight--;
-          this.drain();
-        });
-    }
   }
 }

@@ -1,10 +1,11 @@
 /** The model host's settings, read from the environment in this one place. */
 import { readFileSync } from 'node:fs';
-import { hostname, totalmem } from 'node:os';
+import { availableParallelism, hostname, totalmem } from 'node:os';
 import { z } from 'zod';
 import { type OnlineStores, parseOnlineStores } from '../../core/features/online-stores';
 import { DEFAULT_MAX_JSON_DEPTH } from '../../core/shared/json-limits';
 import { schemaProblems } from '../../core/shared/schema-problems';
+import { type BatchingSettings, DEFAULT_BATCHING } from './batching';
 
 const MIB = 1024 * 1024;
 
@@ -42,6 +43,11 @@ const Schema = z.object({
   MLSERVE_MEMORY_MIB: z.coerce.number().int().min(64).optional(),
   MLSERVE_REQUEST_MEMORY_MIB: z.coerce.number().int().min(1).optional(),
   MLSERVE_ADMISSION_WAIT_MS: int(10_000),
+  MLSERVE_BATCHING: z.enum(['on', 'off']).default('on'),
+  MLSERVE_MAX_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_BATCHING.maxBatchRows),
+  MLSERVE_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(100).default(DEFAULT_BATCHING.maxWaitMs),
+  MLSERVE_WORKERS_PER_VERSION: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(16)]).default('auto'),
+  MLSERVE_CPU_UNITS: z.coerce.number().int().min(128).optional(),
 });
 
 /** Share of the task's memory that requests in flight may reserve (the rest: runtime, models, workers). */
@@ -112,6 +118,25 @@ export interface HostSettings {
   readonly requestMemoryBytes: number;
   /** How long a request may wait for memory before a 503. */
   readonly admissionWaitMs: number;
+  /** Batching of each version's requests, unless the model's serving config says otherwise. */
+  readonly batching: BatchingSettings;
+  /** Python workers per version, unless the model's serving config says otherwise (default: `autoWorkers`). */
+  readonly workersPerVersion: number;
+  /** The task's vCPUs (MLSERVE_CPU_UNITS / 1024 from the task definition; else this machine's cores). */
+  readonly vcpus: number;
+}
+
+/** Most Python workers a version gets when nobody says how many. */
+const MAX_AUTO_WORKERS = 8;
+
+/**
+ * Python workers per version when nobody says: one per vCPU beyond the first, which the host
+ * keeps for HTTP, decoding and batching (with batching, fewer and larger calls beat more and
+ * smaller ones); at least one.
+ */
+export function autoWorkers(vcpus: number): number {
+  const cores = Math.floor(vcpus);
+  return Math.min(MAX_AUTO_WORKERS, Math.max(1, cores >= 2 ? cores - 1 : cores));
 }
 
 /** Reads the settings; throws naming every missing or malformed variable. */
@@ -123,6 +148,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
   }
   const e = parsed.data;
   const onlineStores = parseOnlineStores(e.MLSERVE_ONLINE_STORES);
+  const vcpus = e.MLSERVE_CPU_UNITS !== undefined ? e.MLSERVE_CPU_UNITS / 1024 : availableParallelism();
   const memoryBytes = e.MLSERVE_MEMORY_MIB !== undefined ? e.MLSERVE_MEMORY_MIB * MIB : containerMemoryBytes();
   const requestMemoryBytes =
     e.MLSERVE_REQUEST_MEMORY_MIB !== undefined
@@ -158,5 +184,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
     memoryBytes,
     requestMemoryBytes,
     admissionWaitMs: e.MLSERVE_ADMISSION_WAIT_MS,
+    batching: {
+      enabled: e.MLSERVE_BATCHING === 'on',
+      maxBatchRows: e.MLSERVE_MAX_BATCH_ROWS,
+      maxWaitMs: e.MLSERVE_BATCH_WAIT_MS,
+    },
+    workersPerVersion: e.MLSERVE_WORKERS_PER_VERSION === 'auto' ? autoWorkers(vcpus) : e.MLSERVE_WORKERS_PER_VERSION,
+    vcpus,
   };
 }

@@ -34,8 +34,12 @@ export interface HostStatus {
   readonly admission?: { readonly refusedTooLarge: number; readonly refusedBusy: number; readonly budgetBytes: number };
 }
 
-/** A Small task's memory and heap (1 GiB; half of it heap), as the deploy workflow and the image give it. */
-export const SMALL_TASK_ENV = { MLSERVE_MEMORY_MIB: '1024', NODE_OPTIONS: '--max-old-space-size=512' };
+/** A Small task's CPU, memory and heap (0.5 vCPU, 1 GiB, half of it heap), as the deploy workflow and the image give them. */
+export const SMALL_TASK_ENV = {
+  MLSERVE_CPU_UNITS: '512',
+  MLSERVE_MEMORY_MIB: '1024',
+  NODE_OPTIONS: '--max-old-space-size=512',
+};
 
 export async function startIrisHost(options: { model?: string; env?: Record<string, string> } = {}): Promise<IrisHost> {
   const model = options.model ?? 'iris';

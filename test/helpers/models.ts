@@ -11,7 +11,9 @@ export type SklearnKind =
   | 'slow'
   | 'mlflow1'
   | 'no-signature'
-  | 'tensor-signature';
+  | 'tensor-signature'
+  /** Answers one summary value per request (not one per row): never batched. */
+  | 'summary';
 export type OnnxKind = 'iris-linear' | 'two-inputs';
 
 function run(script: string, kind: string, outDir: string, env: Record<string, string> = {}): void {

@@ -1,17 +1,12 @@
-/**
- * The model host program against a real registry (dynalite) and real models: MLflow's own
- * iris model, scikit-learn models trained here, and an ONNX model built here. The host runs
- * as a child process, as in a serving task.
- */
-import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordedCases } from '../helpers/mlflow-answers';
 import { type RunningHost, request, score, startModelHost } from '../helpers/model-host';
 import { buildOnnx, trainSklearn } from '../helpers/models';
-import { FIXTURES, IRIS_MODEL } from '../helpers/paths';
+import { IRIS_MODEL } from '../helpers/paths';
 import { type RegistryEnv, startRegistryEnv } from '../helpers/registry-env';
 
 const MODEL = 'iris';
@@ -74,6 +69,8 @@ beforeAll(async () => {
       MLSERVE_MAX_BODY_BYTES: String(64 * 1024),
       MLSERVE_REQUEST_TIMEOUT_MS: '1500',
       MLSERVE_TEST_SLOW_SECONDS: '3',
+      // One worker per version: these tests follow one worker's life (pools: test/reliability/batching.test.ts).
+      MLSERVE_WORKERS_PER_VERSION: '1',
     },
   });
   await host.healthy();
@@ -84,48 +81,6 @@ afterAll(async () => {
   await env?.close();
   if (cache) await rm(cache, { recursive: true, force: true });
 });
-
-interface RecordedCase {
-  readonly name: string;
-  readonly method: string;
-  readonly path: string;
-  readonly contentType?: string;
-  readonly body?: string;
-  readonly status: number;
-  readonly responseType: string;
-  readonly response: string;
-}
-
-/** The cases of scoring-server-responses.txt: MLflow 2.17.2's scoring server answering the iris model. */
-function recordedCases(): RecordedCase[] {
-  const text = readFileSync(path.join(FIXTURES, 'scoring-server-responses.txt'), 'utf8');
-  return text
-    .split(/^### /m)
-    .slice(1)
-    .map((block) => {
-      const lines = block.split('\n');
-      const name = (lines[0] as string).trim();
-      const req = /^> (\w+) (\S+)\s+Content-Type: (.*)$/.exec(lines[1] as string);
-      const statusAt = lines.findIndex((l) => l.startsWith('< status'));
-      const bodyLines = lines.slice(2, statusAt).join('\n');
-      const status = /^< status (\d+)\s+resp Content-Type: (.*)$/.exec(lines[statusAt] as string);
-      const respBody = lines
-        .slice(statusAt + 1)
-        .join('\n')
-        .replace(/^< body: ?/, '')
-        .replace(/\n+$/, '');
-      return {
-        name,
-        method: req?.[1] as string,
-        path: req?.[2] as string,
-        contentType: req?.[3] === '<none>' ? undefined : req?.[3],
-        body: bodyLines.startsWith('> body: ') ? bodyLines.slice('> body: '.length) : undefined,
-        status: Number(status?.[1]),
-        responseType: status?.[2] as string,
-        response: respBody,
-      };
-    });
-}
 
 /**
  * Requests MLflow 2.x refuses but mlserve serves on purpose: MLflow 1.x bodies (a bare list,

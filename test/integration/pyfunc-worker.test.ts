@@ -217,6 +217,13 @@ describe('PyfuncRuntime with the sklearn loader (no MLflow installed)', () => {
     expect(await iris.predict(frame(IRIS_COLUMNS, VIRGINICA))).toEqual({ predictions: [2] });
   });
 
+  it('answers a table with a repeated column name as a client error, never a 500', async () => {
+    const columns = [IRIS_COLUMNS[0], ...IRIS_COLUMNS.slice(0, 3)] as string[];
+    const error = await failure(iris.predict(frame(columns, [5.1, 5.1, 3.5, 1.4])));
+    expect(error).toBeInstanceOf(PredictionError);
+    expect(iris.ready()).toBe(true);
+  });
+
   it('matches many concurrent replies to their requests', async () => {
     const rows = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? VIRGINICA : SETOSA));
     const results = await Promise.all(rows.map((row) => iris.predict(frame(IRIS_COLUMNS, row))));

@@ -37,7 +37,7 @@ describe('bodies nested too deep', () => {
   it('are answered 400 naming the limit, by both runtimes, and no process dies', async () => {
     const before = await iris.status();
     const workerPids = before.versions.find((v) => v.version === 1)?.pids;
-    expect(workerPids).toHaveLength(1);
+    expect(workerPids?.length).toBeGreaterThan(0);
     for (const depth of [65, 900, 990, 1000, 5000, 7000, 100_000]) {
       for (const body of [
         `{"inputs": ${nested(depth)}}`,

@@ -59,7 +59,7 @@ describe('hostile bodies through the gateway', () => {
   it('get JSON 4xx answers from both runtimes, and no process of the task is replaced', async () => {
     const before = await hostStatus();
     const workerPids = before.versions.find((v) => v.version === 1)?.pids;
-    expect(workerPids).toHaveLength(1);
+    expect(workerPids?.length).toBeGreaterThan(0);
     const deep = (n: number) => `${'['.repeat(n)}1${']'.repeat(n)}`;
     const hostile: [string, string | Buffer, string | undefined, number][] = [
       ['1,000 levels in inputs', `{"inputs": ${deep(1000)}}`, 'application/json', 400],

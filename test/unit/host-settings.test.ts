@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HEAP_SHARE_PERCENT, heapLimitOption, readSettings } from '../../container/src/settings';
+import { autoWorkers, HEAP_SHARE_PERCENT, heapLimitOption, readSettings } from '../../container/src/settings';
 import { buildDeployModelDefinition } from '../../core/deploy/deploy-model-definition';
 import { DEFAULT_MAX_JSON_DEPTH } from '../../core/shared/json-limits';
 import { twinDeploySettings } from '../../twin/twin';
@@ -46,5 +46,13 @@ describe('the host’s request limits', () => {
   it('get the task’s memory from the deploy workflow’s task definition', () => {
     const definition = JSON.stringify(buildDeployModelDefinition(twinDeploySettings('file:///tmp', 1)));
     expect(definition).toContain('{"Name":"MLSERVE_MEMORY_MIB","Value.$":"$.model.Item.servingMemory.S"}');
+  });
+});
+
+describe('Python workers per version', () => {
+  it('are one per vCPU beyond the host’s own, at least one, at most eight', () => {
+    expect([0.5, 1, 2, 4, 16].map(autoWorkers)).toEqual([1, 1, 1, 3, 8]);
+    expect(readSettings({ ...REQUIRED, MLSERVE_CPU_UNITS: '4096' }).workersPerVersion).toBe(3);
+    expect(readSettings({ ...REQUIRED, MLSERVE_WORKERS_PER_VERSION: '5' }).workersPerVersion).toBe(5);
   });
 });

@@ -51,6 +51,11 @@ export interface ModelRuntime {
   predict(input: ScoringInput, params?: { readonly [key: string]: Json }): Promise<Prediction>;
   unload(): Promise<void>;
   ready(): boolean;
+  /**
+   * How many calls the runtime works on at once (a Python pool: its ready workers); the version's
+   * queue keeps this many in flight and batches what waits behind them.
+   */
+  concurrency(): number;
   /** Process ids this runtime runs (for status and memory figures); empty when in-process. */
   pids(): number[];
 }

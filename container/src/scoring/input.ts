@@ -14,8 +14,11 @@ export type ScoringInput =
       readonly columns?: readonly string[];
       readonly rows: readonly (readonly Json[])[];
     }
-  /** `instances` or `inputs` as a list: one tensor (or a list of values). */
-  | { readonly kind: 'tensor'; readonly data: readonly Json[] }
+  /**
+   * `instances` or `inputs` as a list: one tensor (or a list of values). `wrapped`: the request
+   * sent a bare value (`"inputs": 5`), put in a list here; such a request is never batched.
+   */
+  | { readonly kind: 'tensor'; readonly data: readonly Json[]; readonly wrapped?: boolean }
   /** `inputs` as a dict, or `instances` as a list of records: named tensors / columns. */
   | { readonly kind: 'tensors'; readonly data: { readonly [name: string]: Json } };
 
