@@ -1,178 +1,189 @@
 /**
- * `npm run bench`: the model host under load. Starts a registry (dynalite), registers MLflow's
- * iris scikit-learn model and an ONNX model as two versions, runs the host as a child
- * process, and drives load from a separate process (autocannon) for single-row and 100-row
- * requests. Prints req/s, p50 and p99 latency per case, and the host's and workers' peak RSS.
- * Then, on a host sized as a Small task, four concurrent 15 MiB requests with single-row requests
- * meanwhile: the host's peak RSS and the small requests' p99 beside an idle host's.
+ * `npm run bench`: the model host under load, in one run on one machine.
+ *
+ * - A floor: a bare Node HTTP server (bench/floor-server.ts, its own process) that parses the
+ *   JSON body and answers a constant — what any Node JSON server costs at least.
+ * - The host (container/src/main.ts, a child process against a real registry) serving MLflow's
+ *   iris scikit-learn model (version 1, Python worker pool) and an ONNX model (version 2, native),
+ *   once with batching off and once with it on (`MLSERVE_BATCHING`; one host per setting), each
+ *   with single-row and 100-row bodies at 1 and at 16 connections.
+ *
+ * Load comes from autocannon in a process of its own (bench/load-runner.ts), `BENCH_SECONDS`
+ * (default 10) per case after a short warm-up. Printed: req/s, p50 and p99 latency, the mean
+ * batch (requests per runtime call, from the host's `/status`), the peak RSS of the host and of
+ * the version's workers; then the targets, each met or not. Last, the large-request section
+ * (bench/large-requests.ts).
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { IRIS_COLUMNS, IRIS_ROW, largeIrisBody, SMALL_TASK_ENV, startIrisHost } from '../test/helpers/iris-host';
+import { IRIS_COLUMNS, IRIS_ROW, type IrisHost, startIrisHost } from '../test/helpers/iris-host';
 import { request } from '../test/helpers/model-host';
-import { REPO_ROOT } from '../test/helpers/paths';
+import { largeRequests } from './large-requests';
+import { type LoadResult, loadAverage, peakRssMiB, runLoad, startFloorServer } from './load';
 
-const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = Math.max(1, Math.min(2, Math.round(SECONDS / 5)));
+const CONNECTIONS = [1, 16] as const;
+const ROWS = [1, 100] as const;
 
-interface Result {
-  readonly case: string;
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
+type Setting = 'off' | 'on';
+type Model = 'sklearn' | 'onnx';
+
+interface Row {
+  readonly name: string;
+  readonly result: LoadResult;
+  /** Mean requests per runtime call in this case; undefined where the host does not report it. */
+  readonly batch?: number;
+  readonly hostPeakMiB?: number;
+  /** The version's worker processes' peaks (none for ONNX, which runs in the host). */
+  readonly workerPeaksMiB: readonly number[];
 }
 
-/** Runs autocannon in its own process (so load generation does not share the host's CPU accounting). */
-function autocannon(url: string, body: string): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
-  const args = [
-    path.join(REPO_ROOT, 'node_modules/autocannon/autocannon.js'),
-    '--json',
-    '-c',
-    String(CONNECTIONS),
-    '-d',
-    String(DURATION_SECONDS),
-    '-m',
-    'POST',
-    '-H',
-    'Content-Type=application/json',
-    '-b',
-    body,
-    url,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), (DURATION_SECONDS + 30) * 1000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`autocannon exited ${code}: ${err}`));
-      const r = JSON.parse(out) as {
-        requests: { average: number };
-        latency: { p50: number; p99: number };
-        errors: number;
-        non2xx: number;
-      };
-      resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx });
-    });
+interface BatchingStats {
+  readonly calls: number;
+  readonly requests: number;
+  readonly rows: number;
+}
+
+interface VersionStatus {
+  readonly version: number;
+  readonly pids: number[];
+  readonly batching?: BatchingStats;
+}
+
+const VERSIONS: Record<Model, number> = { sklearn: 1, onnx: 2 };
+
+/** The request body: `dataframe_split` for scikit-learn, `inputs` for ONNX. */
+function body(model: Model, rows: number): string {
+  const data = Array.from({ length: rows }, () => IRIS_ROW);
+  return JSON.stringify(model === 'sklearn' ? { dataframe_split: { columns: IRIS_COLUMNS, data } } : { inputs: data });
+}
+
+async function versionStatus(iris: IrisHost, version: number): Promise<VersionStatus | undefined> {
+  const status = await iris.status();
+  return (status.versions as readonly VersionStatus[]).find((v) => v.version === version);
+}
+
+/** Runs every case against one host (one batching setting). */
+async function hostCases(setting: Setting): Promise<Row[]> {
+  // The registry is read every second, as a serving task does (the test helper's default is 200 ms).
+  const iris = await startIrisHost({
+    model: 'bench',
+    env: { MLSERVE_BATCHING: setting, MLSERVE_POLL_INTERVAL_MS: '1000' },
   });
-}
-
-async function peakRssKiB(pid: number): Promise<number | undefined> {
+  const rows: Row[] = [];
   try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const m = /VmHWM:\s+(\d+) kB/.exec(status);
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Small requests one after another (the next 5 ms after an answer) until `until` settles; their latencies. */
-async function smallRequests(url: string, body: string, until: Promise<unknown>): Promise<number[]> {
-  let done = false;
-  void until.finally(() => {
-    done = true;
-  });
-  const latencies: number[] = [];
-  while (!done) {
-    const started = performance.now();
-    const answer = await request(url, { body, contentType: 'application/json' });
-    if (answer.status !== 200) throw new Error(`small request: ${answer.status} ${answer.text}`);
-    latencies.push(performance.now() - started);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return latencies;
-}
-
-function percentile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-/**
- * Four concurrent 15 MiB ONNX requests to a host sized as a Small task (1 GiB), with single-row
- * requests going on meanwhile: the host's peak RSS, and the small requests' latency beside the
- * same requests on an idle host.
- */
-async function largeRequests(): Promise<void> {
-  const iris = await startIrisHost({ env: SMALL_TASK_ENV });
-  try {
-    const small = JSON.stringify({ inputs: [IRIS_ROW] });
-    const idle = await smallRequests(iris.url(2), small, new Promise((r) => setTimeout(r, 2000)));
-    const big = largeIrisBody(15 * 1024 * 1024, 'inputs');
-    const started = performance.now();
-    const large = Promise.all(
-      Array.from({ length: 4 }, () => request(iris.url(2), { body: big, contentType: 'application/json' })),
-    );
-    const meanwhile = await smallRequests(iris.url(2), small, large);
-    const answers = await large;
-    const seconds = (performance.now() - started) / 1000;
-    const status = await iris.status();
-    console.log(
-      `\nlarge requests — 4 concurrent 15 MiB ONNX requests (${answers.map((a) => a.status).join(', ')}) on a Small task (1 GiB, budget ${((status.admission?.budgetBytes ?? 0) / 1024 / 1024).toFixed(0)} MiB), ${seconds.toFixed(1)} s`,
-    );
-    console.log(`host peak RSS: ${(status.process.peakRssBytes / 1024 / 1024).toFixed(0)} MiB (limit 1024 MiB)`);
-    console.log('| single-row requests | n | p50 ms | p99 ms | max ms |');
-    console.log('| --- | ---: | ---: | ---: | ---: |');
-    for (const [name, values] of [
-      ['idle host', idle],
-      ['during the large requests', meanwhile],
-    ] as const) {
-      console.log(
-        `| ${name} | ${values.length} | ${percentile(values, 0.5).toFixed(1)} | ${percentile(values, 0.99).toFixed(1)} | ${Math.max(...values).toFixed(1)} |`,
-      );
+    const settings = ((await iris.status()) as { settings?: { workersPerVersion?: number } }).settings;
+    console.error(`host with batching ${setting}: ${settings?.workersPerVersion ?? 1} Python worker(s) per version`);
+    for (const model of ['sklearn', 'onnx'] as const) {
+      const version = VERSIONS[model];
+      const url = iris.url(version);
+      for (const count of ROWS) {
+        const payload = body(model, count);
+        const check = await request(url, { body: payload, contentType: 'application/json' });
+        if (check.status !== 200) throw new Error(`${model} ${count} rows: ${check.status} ${check.text}`);
+        await runLoad({ url, body: payload, connections: 16, seconds: WARMUP_SECONDS });
+        for (const connections of CONNECTIONS) {
+          const before = (await versionStatus(iris, version))?.batching;
+          const result = await runLoad({ url, body: payload, connections, seconds: SECONDS });
+          const after = await versionStatus(iris, version);
+          const calls = before && after?.batching ? after.batching.calls - before.calls : 0;
+          const requests = before && after?.batching ? after.batching.requests - before.requests : 0;
+          const status = await iris.status();
+          const workerPeaks = await Promise.all((after?.pids ?? []).map((pid) => peakRssMiB(pid)));
+          rows.push({
+            name: `${model} ${count} row${count > 1 ? 's' : ''} @${connections}, batching ${setting}`,
+            result,
+            batch: calls > 0 ? requests / calls : undefined,
+            hostPeakMiB: status.process.peakRssBytes / 1024 / 1024,
+            workerPeaksMiB: workerPeaks.filter((p): p is number => p !== undefined),
+          });
+          console.error(`  ${rows.at(-1)?.name}: ${result.rps.toFixed(0)} req/s`);
+        }
+      }
     }
-    console.log(`p99 during / idle: ${(percentile(meanwhile, 0.99) / percentile(idle, 0.99)).toFixed(1)}x`);
   } finally {
     await iris.close();
   }
+  return rows;
 }
 
-const iris = await startIrisHost({ model: 'bench' });
-try {
-  const body = (rows: number) =>
-    JSON.stringify({ dataframe_split: { columns: IRIS_COLUMNS, data: Array.from({ length: rows }, () => IRIS_ROW) } });
-  const onnxBody = (rows: number) => JSON.stringify({ inputs: Array.from({ length: rows }, () => IRIS_ROW) });
-  const cases: [string, string, string][] = [
-    ['sklearn (pyfunc worker), 1 row', iris.url(1), body(1)],
-    ['sklearn (pyfunc worker), 100 rows', iris.url(1), body(100)],
-    ['onnx (native), 1 row', iris.url(2), onnxBody(1)],
-    ['onnx (native), 100 rows', iris.url(2), onnxBody(100)],
-  ];
-  const results: Result[] = [];
-  for (const [name, url, payload] of cases) {
-    const check = await request(url, { body: payload, contentType: 'application/json' });
-    if (check.status !== 200) throw new Error(`${name}: ${check.status} ${check.text}`);
-    results.push({ case: name, ...(await autocannon(url, payload)) });
+async function floorCases(): Promise<Row[]> {
+  const floor = await startFloorServer();
+  const rows: Row[] = [];
+  try {
+    const payload = body('onnx', 1);
+    await runLoad({ url: floor.url, body: payload, connections: 16, seconds: WARMUP_SECONDS });
+    for (const connections of CONNECTIONS) {
+      const result = await runLoad({ url: floor.url, body: payload, connections, seconds: SECONDS });
+      rows.push({
+        name: `floor (bare Node HTTP + JSON.parse) 1 row @${connections}`,
+        result,
+        hostPeakMiB: await peakRssMiB(floor.pid),
+        workerPeaksMiB: [],
+      });
+      console.error(`  ${rows.at(-1)?.name}: ${result.rps.toFixed(0)} req/s`);
+    }
+  } finally {
+    await floor.stop();
   }
-  const status = await iris.status();
-  const workerPeaks = await Promise.all(
-    status.versions.flatMap((v) => v.pids.map(async (pid) => [v.version, await peakRssKiB(pid)] as const)),
-  );
+  return rows;
+}
 
-  const cpu = (await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
-  console.log(`\nmlserve model host benchmark — ${CONNECTIONS} connections, ${DURATION_SECONDS} s per case, ${cpu}`);
-  console.log('| case | req/s | p50 ms | p99 ms | errors |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const r of results) {
-    console.log(`| ${r.case} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`);
-  }
-  console.log(`\nhost peak RSS: ${(status.process.peakRssBytes / 1024 / 1024).toFixed(1)} MiB`);
-  for (const [version, kib] of workerPeaks) {
+const ms = (v: number) => v.toFixed(2);
+const mib = (v: number | undefined) => (v === undefined ? 'n/a' : v.toFixed(0));
+
+function printTable(rows: readonly Row[]): void {
+  console.log('| case | req/s | p50 ms | p99 ms | mean batch | host peak RSS MiB | worker peak RSS MiB | errors |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const workers = r.workerPeaksMiB.length > 0 ? r.workerPeaksMiB.map((p) => p.toFixed(0)).join(' + ') : '—';
+    const batch = r.batch === undefined ? 'n/a' : r.batch.toFixed(2);
     console.log(
-      `worker (version ${version}) peak RSS: ${kib === undefined ? 'n/a' : `${(kib / 1024).toFixed(1)} MiB`}`,
+      `| ${r.name} | ${r.result.rps.toFixed(0)} | ${ms(r.result.p50)} | ${ms(r.result.p99)} | ${batch} | ${mib(r.hostPeakMiB)} | ${workers} | ${r.result.errors} |`,
     );
   }
-} finally {
-  await iris.close();
 }
+
+function printTargets(rows: readonly Row[]): void {
+  const find = (name: string) => {
+    const row = rows.find((r) => r.name === name);
+    if (!row) throw new Error(`no case ${name}`);
+    return row.result;
+  };
+  const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
+  const sk16 = { off: find('sklearn 1 row @16, batching off'), on: find('sklearn 1 row @16, batching on') };
+  const sk1 = { off: find('sklearn 1 row @1, batching off'), on: find('sklearn 1 row @1, batching on') };
+  const floor = find('floor (bare Node HTTP + JSON.parse) 1 row @16');
+  const onnx = { off: find('onnx 1 row @16, batching off'), on: find('onnx 1 row @16, batching on') };
+  const speedup = sk16.on.rps / sk16.off.rps;
+  const p50Delta = sk1.on.p50 - sk1.off.p50;
+  console.log('\n| target | measured | verdict |');
+  console.log('| --- | --- | --- |');
+  console.log(
+    `| sklearn 1 row @16: req/s batching on / off ≥ 8× | ${speedup.toFixed(1)}× (${sk16.on.rps.toFixed(0)} / ${sk16.off.rps.toFixed(0)}) | ${verdict(speedup >= 8)} |`,
+  );
+  console.log(
+    `| sklearn 1 row @16: p99 batching on ≤ off | ${ms(sk16.on.p99)} ms vs ${ms(sk16.off.p99)} ms | ${verdict(sk16.on.p99 <= sk16.off.p99)} |`,
+  );
+  console.log(
+    `| sklearn 1 row @1: p50 batching on − off ≤ 0.3 ms | ${(p50Delta * 1000).toFixed(0)} µs (${ms(sk1.on.p50)} − ${ms(sk1.off.p50)} ms) | ${verdict(p50Delta <= 0.3)} |`,
+  );
+  for (const setting of ['on', 'off'] as const) {
+    const share = onnx[setting].rps / floor.rps;
+    console.log(
+      `| onnx 1 row @16, batching ${setting}: ≥ 50 % of the floor's req/s | ${(share * 100).toFixed(0)} % (${onnx[setting].rps.toFixed(0)} / ${floor.rps.toFixed(0)}) | ${verdict(share >= 0.5)} |`,
+    );
+  }
+}
+
+const started = performance.now();
+const cpu = (await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+const loadBefore = await loadAverage();
+const rows = [...(await floorCases()), ...(await hostCases('off')), ...(await hostCases('on'))];
+console.log(
+  `\nmlserve model host benchmark — ${SECONDS} s per case (after ${WARMUP_SECONDS} s of warm-up), ${cpu}, Node ${process.versions.node}; load average ${loadBefore} before, ${await loadAverage()} after`,
+);
+printTable(rows);
+printTargets(rows);
 await largeRequests();
+console.log(`\nbenchmark took ${((performance.now() - started) / 1000).toFixed(0)} s`);

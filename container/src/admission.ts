@@ -120,6 +120,17 @@ export class MemoryAdmission {
     });
   }
 
+  /**
+   * The release of a reservation taken now when the request fits now, else undefined (and
+   * nothing counted): then `admit` decides whether it waits or is refused. What a request that
+   * fits takes from `admit`, without waiting for a promise.
+   */
+  admitNow(bodyBytes: number, expansion = this.expansion): Release | undefined {
+    const bytes = this.reservationFor(bodyBytes, expansion);
+    if (bytes > this.budgetBytes || this.reserved + bytes > this.budgetBytes) return undefined;
+    return this.take(bytes);
+  }
+
   snapshot(): AdmissionSnapshot {
     return {
       budgetBytes: this.budgetBytes,

@@ -4,13 +4,15 @@
  * what it returns.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { Deadlines } from './deadlines';
 import { type FeatureLookups, StoreUnavailableError } from './features/feature-lookups';
 import type { ModelHost } from './host';
 import { type Prediction, PredictionError, RuntimeUnavailableError } from './runtimes/runtime';
 import type { Json, ScoringRequest } from './scoring/input';
 import type { JsonText } from './scoring/json-text';
-import { parseScoringRequest, ScoringError } from './scoring/parse';
+import { type ParseOptions, parseScoringRequest, ScoringError } from './scoring/parse';
 import { answerProtocol, responseBody } from './scoring/respond';
+import type { ServedVersion } from './served-version';
 
 export interface Answer {
   readonly status: number;
@@ -36,6 +38,10 @@ export const errorAnswer = (status: number, errorCode: string, message: string):
 });
 
 export class DataPlane {
+  /** The request time limit, one timer for all requests. */
+  private readonly deadlines: Deadlines;
+  private readonly parseOptions: ParseOptions;
+
   constructor(
     private readonly host: ModelHost,
     private readonly options: {
@@ -44,7 +50,10 @@ export class DataPlane {
       /** Deepest JSON nesting a request body may have (default 64). */
       readonly maxJsonDepth?: number;
     },
-  ) {}
+  ) {
+    this.deadlines = new Deadlines(options.timeoutMs);
+    this.parseOptions = { maxDepth: options.maxJsonDepth };
+  }
 
   /** Bytes of memory per body byte a request for `ref` takes at its peak, when the version it names is known. */
   memoryPerBodyByte(ref: string): number | undefined {
@@ -57,7 +66,7 @@ export class DataPlane {
 
   /** Scores `body` with the version `ref` names now (a number, a stage or `@alias`). */
   async invoke(ref: string, contentType: string | undefined, body: Buffer): Promise<Answer> {
-    let served: ReturnType<ModelHost['resolve']>;
+    let served: ServedVersion;
     try {
       served = this.host.resolve(ref);
     } catch (error) {
@@ -66,7 +75,28 @@ export class DataPlane {
     const started = performance.now();
     served.begin();
     try {
-      const answer = await this.predict(served, contentType, body);
+      let answer: Answer;
+      try {
+        const request = parseScoringRequest(contentType, body, this.parseOptions);
+        // Decoding a large body is one long step; let other requests run before the next one.
+        if (body.length >= LARGE_BODY_BYTES) await new Promise<void>((resolve) => setImmediate(resolve));
+        const version = served.version;
+        const prediction = await this.deadlines.within(
+          this.score(served, request),
+          () =>
+            new ScoringError(
+              504,
+              'DEADLINE_EXCEEDED',
+              `Version ${version} of model '${this.host.modelName}' did not answer within ${this.options.timeoutMs} ms.`,
+            ),
+        );
+        // Only a request valid in both protocols takes its answer's shape from the model's MLflow version.
+        const mlflowVersion = request.protocol === 'either' ? this.host.mlflowVersionOf(version) : undefined;
+        const protocol = answerProtocol(request.protocol, mlflowVersion);
+        answer = { status: 200, body: responseBody(protocol, prediction.text ?? prediction.predictions) };
+      } catch (error) {
+        answer = this.fail(error, served.version);
+      }
       served.metrics.record(performance.now() - started, answer.status);
       return answer;
     } finally {
@@ -74,46 +104,20 @@ export class DataPlane {
     }
   }
 
-  private async predict(
-    served: ReturnType<ModelHost['resolve']>,
-    contentType: string | undefined,
-    body: Buffer,
-  ): Promise<Answer> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const request = parseScoringRequest(contentType, body, { maxDepth: this.options.maxJsonDepth });
-      // Decoding a large body is one long step; let other requests run before the next one.
-      if (body.length >= LARGE_BODY_BYTES) await new Promise<void>((resolve) => setImmediate(resolve));
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new ScoringError(
-                504,
-                'DEADLINE_EXCEEDED',
-                `Version ${served.version} of model '${this.host.modelName}' did not answer within ${this.options.timeoutMs} ms.`,
-              ),
-            ),
-          this.options.timeoutMs,
-        );
-      });
-      const prediction = await Promise.race([this.score(served, request), timeout]);
-      const protocol = answerProtocol(request.protocol, this.host.mlflowVersionOf(served.version));
-      return { status: 200, body: responseBody(protocol, prediction.text ?? prediction.predictions) };
-    } catch (error) {
-      return this.fail(error, served.version);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Asks the version's runtime, after looking up its features when it has any. */
+  private score(served: ServedVersion, request: ScoringRequest): Promise<Prediction> {
+    return served.features ? this.enrichAndScore(served, served.features, request) : served.submit(request);
   }
 
-  /** Looks up the version's features (when it has any), then asks its runtime. */
-  private async score(served: ReturnType<ModelHost['resolve']>, request: ScoringRequest): Promise<Prediction> {
-    if (!served.features) return served.submit(request);
+  private async enrichAndScore(
+    served: ServedVersion,
+    features: FeatureLookups,
+    request: ScoringRequest,
+  ): Promise<Prediction> {
     const started = performance.now();
     let enriched: Awaited<ReturnType<FeatureLookups['enrich']>>;
     try {
-      enriched = await served.features.enrich(request.input);
+      enriched = await features.enrich(request.input);
     } catch (error) {
       if (error instanceof StoreUnavailableError) {
         served.metrics.recordLookup(performance.now() - started, 'failed');

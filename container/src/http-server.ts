@@ -1,9 +1,20 @@
 /**
  * The host's HTTP layer: routes, body and time limits, JSON errors, and a drain on stop.
  * Scoring is handed to the data plane; nothing here knows about models.
+ *
+ * The scoring path is kept short, since at tens of thousands of requests a second every
+ * allocation shows: an invocations URL seen before is routed from a map (no URL parsing), the
+ * body is read with plain listeners (no async iterator), memory is admitted without a promise
+ * when it fits, and an answer held whole goes out as one write with its Content-Length.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,15 +64,22 @@ function safeDecode(segment: string): string | undefined {
   }
 }
 
+/** No extra headers; `Connection: close` on answers sent while draining. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const CLOSE: Readonly<Record<string, string>> = Object.freeze({ Connection: 'close' });
+
+/** Writes a JSON text whole, with its Content-Length, in one write. */
+function sendText(res: ServerResponse, status: number, text: string, headers: Readonly<Record<string, string>>): void {
+  const head: OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
+  for (const name in headers) head[name] = headers[name];
+  res.writeHead(status, head);
+  res.end(text);
+}
+
 /** Sends an answer whose body is JSON (not text in parts). */
-function send(res: ServerResponse, answer: Answer, headers: Record<string, string> = {}): void {
+function send(res: ServerResponse, answer: Answer, headers: Readonly<Record<string, string>> = NO_HEADERS): void {
   const body = answer.body instanceof JsonText ? answer.body.text() : JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
+  sendText(res, answer.status, body, headers);
 }
 
 /** Below this many bytes an answer in parts is sent whole, with a Content-Length. */
@@ -70,11 +88,25 @@ const STREAM_ABOVE_BYTES = 64 * 1024;
 /**
  * Sends an answer; one given as text in parts is sent whole when small, else streamed: parts are
  * gathered into writes of at least 64 KiB, each written when the socket takes it, with the event
- * loop free between writes so a large answer does not hold up other requests.
+ * loop free between writes so a large answer does not hold up other requests. Returns undefined
+ * when the answer was sent at once (the usual case), else a promise of its end.
  */
-async function sendAnswer(res: ServerResponse, answer: Answer, headers: Record<string, string>): Promise<void> {
-  if (!(answer.body instanceof JsonText)) return send(res, answer, headers);
-  const parts = answer.body.parts()[Symbol.iterator]();
+function sendAnswer(
+  res: ServerResponse,
+  answer: Answer,
+  headers: Readonly<Record<string, string>>,
+): Promise<void> | undefined {
+  const body = answer.body;
+  if (!(body instanceof JsonText)) {
+    send(res, answer, headers);
+    return undefined;
+  }
+  const whole = body.whole();
+  if (whole !== undefined) {
+    sendText(res, answer.status, whole, headers);
+    return undefined;
+  }
+  const parts = body.parts()[Symbol.iterator]();
   let pending = '';
   let next = parts.next();
   while (!next.done && pending.length < STREAM_ABOVE_BYTES) {
@@ -82,15 +114,23 @@ async function sendAnswer(res: ServerResponse, answer: Answer, headers: Record<s
     next = parts.next();
   }
   if (next.done) {
-    res.writeHead(answer.status, {
-      'Content-Type': 'application/json',
-      'Content-Length': Buffer.byteLength(pending),
-      ...headers,
-    });
-    res.end(pending);
-    return;
+    sendText(res, answer.status, pending, headers);
+    return undefined;
   }
-  res.writeHead(answer.status, { 'Content-Type': 'application/json', ...headers });
+  return streamAnswer(res, answer.status, headers, parts, pending, next);
+}
+
+async function streamAnswer(
+  res: ServerResponse,
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  parts: Iterator<string>,
+  first: string,
+  after: IteratorResult<string>,
+): Promise<void> {
+  let pending = first;
+  let next = after;
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   try {
     for (;;) {
       if (res.destroyed) return;
@@ -122,28 +162,69 @@ function writable(res: ServerResponse): Promise<void> {
   });
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** A request closed before its body was complete (what reading a stream that ends early reports). */
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
+/**
+ * Reads a request body up to `limit` bytes (a TooLarge error past it). A body that arrives in
+ * one chunk, as a small one does, is used as it is. (The listeners are inline, unnamed
+ * functions: this runs for every request.)
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new TooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new TooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new TooLarge());
+  return new Promise<Buffer>((resolve, reject) => {
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
+    let size = 0;
+    let settled = false;
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > limit) {
+        settled = true;
+        req.pause();
+        reject(new TooLarge());
+      } else if (first === undefined) {
+        first = chunk;
+      } else {
+        more ??= [first];
+        more.push(chunk);
+      }
+    });
+    req.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0)));
+    });
+    req.on('error', (error: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    });
+    req.on('close', () => {
+      if (settled) return;
+      settled = true;
+      reject(prematureClose());
+    });
+  });
 }
 
 const INVOCATIONS = /^\/model\/([^/]+)\/([^/]+)\/invocations\/?$/;
 /** The status document under the model's own path, so it is reachable through the load balancer's rule. */
 const MODEL_STATUS = /^\/model\/([^/]+)\/status\/?$/;
+/** How many distinct invocation URLs are routed from memory (refs differ in case and spelling). */
+const ROUTE_CACHE_SIZE = 1024;
 
 export class HostServer {
   private readonly server: Server;
   private inFlight = 0;
   private draining = false;
   private idle?: () => void;
+  /** Invocation URLs already routed, as the request line gave them: the ref each names. */
+  private readonly invocationRefs = new Map<string, string>();
 
   constructor(
     private readonly host: ModelHost,
@@ -152,17 +233,28 @@ export class HostServer {
   ) {
     this.server = createServer((req, res) => {
       this.inFlight++;
-      res.once('close', () => {
-        this.inFlight--;
-        if (this.inFlight === 0) this.idle?.();
-      });
-      this.handle(req, res).catch((error: unknown) => {
-        options.logger.error('request failed', { error: error as Error });
-        if (!res.headersSent) send(res, errorAnswer(500, 'INTERNAL_ERROR', 'Internal error; see the host logs.'));
-        else res.destroy();
-      });
+      res.on('close', this.closed);
+      const ref = req.method === 'POST' && req.url !== undefined ? this.invocationRefs.get(req.url) : undefined;
+      if (ref !== undefined) void this.invoke(req, res, ref);
+      else this.handle(req, res).catch((error: unknown) => this.failed(res, error));
     });
     this.server.keepAliveTimeout = 65_000;
+  }
+
+  /** A response closed: one request fewer in flight. */
+  private readonly closed = (): void => {
+    this.inFlight--;
+    if (this.inFlight === 0) this.idle?.();
+  };
+
+  private failed(res: ServerResponse, error: unknown): void {
+    this.options.logger.error('request failed', { error: error as Error });
+    if (!res.headersSent) send(res, errorAnswer(500, 'INTERNAL_ERROR', 'Internal error; see the host logs.'));
+    else res.destroy();
+  }
+
+  private get connectionHeaders(): Readonly<Record<string, string>> {
+    return this.draining ? CLOSE : NO_HEADERS;
   }
 
   async listen(): Promise<string> {
@@ -177,7 +269,7 @@ export class HostServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://host');
     const method = req.method ?? 'GET';
-    const closing: Record<string, string> = this.draining ? { Connection: 'close' } : {};
+    const closing = this.connectionHeaders;
     const only = (allowed: string, run: () => Promise<void> | void) => {
       if (method === allowed) return run();
       req.resume();
@@ -218,7 +310,8 @@ export class HostServer {
         return only('GET', () => send(res, { status: 200, body: this.statusDocument() }, closing));
       case '/invocations':
       case '/invocations/':
-        return only('POST', () => this.invoke(req, res, 'Production', closing));
+        if (method === 'POST') this.remember(req.url as string, 'Production');
+        return only('POST', () => this.invoke(req, res, 'Production'));
     }
     const status = MODEL_STATUS.exec(url.pathname);
     if (status && safeDecode(status[1] as string) === this.host.modelName) {
@@ -247,7 +340,8 @@ export class HostServer {
           closing,
         );
       }
-      return only('POST', () => this.invoke(req, res, ref, closing));
+      if (method === 'POST') this.remember(req.url as string, ref);
+      return only('POST', () => this.invoke(req, res, ref));
     }
     req.resume();
     send(
@@ -261,6 +355,12 @@ export class HostServer {
     );
   }
 
+  /** Routes this invocation URL from memory from now on (the cache starts over when full). */
+  private remember(url: string, ref: string): void {
+    if (this.invocationRefs.size >= ROUTE_CACHE_SIZE) this.invocationRefs.clear();
+    this.invocationRefs.set(url, ref);
+  }
+
   private statusDocument(): Answer['body'] {
     const admission = this.options.admission?.snapshot();
     return { ...this.host.status(), ...(admission ? { admission } : {}) } as Answer['body'];
@@ -268,27 +368,32 @@ export class HostServer {
 
   /**
    * Reads the body and scores it, within the memory budget: a request with a declared size is
-   * admitted before its body is read, one without as soon as it has been.
+   * admitted before its body is read, one without as soon as it has been. Never rejects: a
+   * failure is answered 500 (or the connection closed when the answer had begun).
    */
-  private async invoke(req: IncomingMessage, res: ServerResponse, ref: string, headers: Record<string, string>) {
-    const declared = Number(req.headers['content-length']);
+  private async invoke(req: IncomingMessage, res: ServerResponse, ref: string): Promise<void> {
     const admission = this.options.admission;
-    const expansion = admission ? this.plane.memoryPerBodyByte(ref) : undefined;
     let release: Release | undefined;
     try {
       let body: Buffer;
       try {
-        if (admission && Number.isFinite(declared) && declared <= this.options.maxBodyBytes) {
-          release = await admission.admit(declared, expansion);
+        if (admission) {
+          const declared = Number(req.headers['content-length']);
+          const expansion = this.plane.memoryPerBodyByte(ref);
+          if (Number.isFinite(declared) && declared <= this.options.maxBodyBytes) {
+            release = admission.admitNow(declared, expansion) ?? (await admission.admit(declared, expansion));
+          }
+          body = await readBody(req, this.options.maxBodyBytes);
+          release ??= admission.admitNow(body.length, expansion) ?? (await admission.admit(body.length, expansion));
+        } else {
+          body = await readBody(req, this.options.maxBodyBytes);
         }
-        body = await readBody(req, this.options.maxBodyBytes);
-        if (admission && !release) release = await admission.admit(body.length, expansion);
       } catch (error) {
         if (error instanceof TooLarge) {
           send(
             res,
             errorAnswer(413, 'BAD_REQUEST', `Request body exceeds the limit of ${this.options.maxBodyBytes} bytes.`),
-            { ...headers, Connection: 'close' },
+            CLOSE,
           );
           req.destroy();
           return;
@@ -297,11 +402,14 @@ export class HostServer {
         // Refused for memory: read and drop the body (it is within the size limit) so the connection stays usable.
         req.resume();
         const retry: Record<string, string> = error.status === 503 ? { 'Retry-After': '1' } : {};
-        send(res, errorAnswer(error.status, error.errorCode, error.message), { ...headers, ...retry });
+        send(res, errorAnswer(error.status, error.errorCode, error.message), { ...this.connectionHeaders, ...retry });
         return;
       }
       const answer = await this.plane.invoke(ref, req.headers['content-type'], body);
-      await sendAnswer(res, answer, this.draining ? { Connection: 'close' } : headers);
+      const sending = sendAnswer(res, answer, this.connectionHeaders);
+      if (sending) await sending;
+    } catch (error) {
+      this.failed(res, error);
     } finally {
       release?.();
     }

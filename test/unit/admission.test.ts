@@ -68,4 +68,15 @@ describe('memory admission', () => {
     expect(admission.reservationFor(10)).toBe(64 * 1024);
     expect(admission.reservationFor(MIB, 20)).toBe(20 * MIB);
   });
+
+  it('admits at once, without a promise, what fits now; leaves to admit() what does not', async () => {
+    const admission = new MemoryAdmission({ budgetBytes: 100 * MIB, expansion: 10, maxWaitMs: 1000 });
+    const first = admission.admitNow(6 * MIB);
+    expect(first).toBeTypeOf('function');
+    expect(admission.admitNow(5 * MIB)).toBeUndefined(); // 60 + 50 MiB > 100 MiB
+    expect(admission.admitNow(11 * MIB)).toBeUndefined(); // could never fit: admit() refuses it
+    expect(admission.snapshot()).toMatchObject({ reservedBytes: 60 * MIB, inFlight: 1, refusedTooLarge: 0 });
+    first?.();
+    expect(admission.snapshot()).toMatchObject({ reservedBytes: 0, inFlight: 0 });
+  });
 });

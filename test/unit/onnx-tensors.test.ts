@@ -126,3 +126,16 @@ describe('tensors from JSON', () => {
     expect(() => tensorFromJson(info('float32'), [[1, { a: 1 }]])).toThrow(/ragged nested list: value\[0\]\[1\]/);
   });
 });
+
+describe('answers held whole or written in parts', () => {
+  it('hold a small answer as one string (one write) and format a large one part by part', () => {
+    const small = recordsText([['y', new Tensor('float32', Float32Array.from([0.5, -0, Number.NaN]), [3])]], 3);
+    expect(small.whole()).toBe('[{"y":0.5},{"y":0},{"y":null}]');
+    expect(small.wrap('{"predictions":', '}').whole()).toBe('{"predictions":[{"y":0.5},{"y":0},{"y":null}]}');
+    const rows = 10_000;
+    const large = outputsText([['y', new Tensor('int64', new BigInt64Array(rows), [rows])]]);
+    expect(large.whole()).toBeUndefined();
+    expect([...large.parts()].length).toBeGreaterThan(2);
+    expect(large.text()).toBe(JSON.stringify({ y: new Array(rows).fill(0) }));
+  });
+});

@@ -74,25 +74,7 @@ export function valueInfo(meta: InferenceSession.ValueMetadata, what: 'input' | 
 function shapeOf(value: Json, name: string): number[] {
   const shape: number[] = [];
   for (let v: Json | undefined = value; Array.isArray(v); v = v[0]) shape.push(v.length);
-  /** The index path of the first element that breaks the shape, or undefined. */
-  const broken = (v: Json, depth: number): number[] | undefined => {
-    const expected = shape[depth];
-    if (expected === undefined) return v !== null && typeof v === 'object' ? [] : undefined;
-    if (!Array.isArray(v) || v.length !== expected) return [];
-    if (depth === shape.length - 1) {
-      for (let i = 0; i < v.length; i++) {
-        const item = v[i];
-        if (item !== null && typeof item === 'object') return [i];
-      }
-      return undefined;
-    }
-    for (let i = 0; i < v.length; i++) {
-      const at = broken(v[i] as Json, depth + 1);
-      if (at) return [i, ...at];
-    }
-    return undefined;
-  };
-  const at = broken(value, 0);
+  const at = brokenAt(value, 0, shape);
   if (at) {
     const expected = shape[at.length];
     throw new PredictionError(
@@ -102,6 +84,25 @@ function shapeOf(value: Json, name: string): number[] {
     );
   }
   return shape;
+}
+
+/** The index path of the first element of `v` (at `depth` of `shape`) that breaks the shape, or undefined. */
+function brokenAt(v: Json, depth: number, shape: readonly number[]): number[] | undefined {
+  const expected = shape[depth];
+  if (expected === undefined) return v !== null && typeof v === 'object' ? [] : undefined;
+  if (!Array.isArray(v) || v.length !== expected) return [];
+  if (depth === shape.length - 1) {
+    for (let i = 0; i < v.length; i++) {
+      const item = v[i];
+      if (item !== null && typeof item === 'object') return [i];
+    }
+    return undefined;
+  }
+  for (let i = 0; i < v.length; i++) {
+    const at = brokenAt(v[i] as Json, depth + 1, shape);
+    if (at) return [i, ...at];
+  }
+  return undefined;
 }
 
 /**
@@ -129,79 +130,162 @@ interface Sink {
   tensor(shape: number[]): Tensor;
 }
 
-type Fail = (index: number, value: Json, why: string) => never;
+/** Names an element that does not convert: where it sits, and why. */
+class Failure {
+  constructor(
+    private readonly info: ValueInfo,
+    private readonly size: number,
+    private readonly perRow: number,
+    private readonly locate: ((row: number, offset: number) => string) | undefined,
+  ) {}
 
-function sinkFor(type: ElementType, size: number, fail: Fail): Sink {
-  if (type === 'string') {
-    const data = new Array<string>(size);
-    return {
-      put: (i, v) => {
-        data[i] =
-          typeof v === 'string'
-            ? v
-            : typeof v === 'number' || typeof v === 'boolean'
-              ? String(v)
-              : fail(i, v, 'is not a string');
-      },
-      tensor: (shape) => new Tensor('string', data, shape),
-    };
+  at(index: number, bad: Json, why: string): never {
+    const where = this.locate
+      ? ` (${this.locate(Math.floor(index / this.perRow), index % this.perRow)})`
+      : this.size > 1
+        ? ` (element ${index})`
+        : '';
+    throw new PredictionError(
+      'BAD_REQUEST',
+      `Failed to convert input '${this.info.name}' to type '${this.info.type}': ${JSON.stringify(bad)}${where} ${why}`,
+    );
   }
-  if (type === 'bool') {
-    const data = new Uint8Array(size);
-    return {
-      put: (i, v) => {
-        const b = toBool(v);
-        data[i] = b === undefined ? fail(i, v, 'is not a boolean') : b ? 1 : 0;
-      },
-      tensor: (shape) => new Tensor('bool', data, shape),
-    };
+}
+
+class StringSink implements Sink {
+  private readonly data: string[];
+  constructor(
+    size: number,
+    private readonly fail: Failure,
+  ) {
+    this.data = new Array<string>(size);
   }
-  if (type === 'float32' || type === 'float64') {
-    const data = type === 'float32' ? new Float32Array(size) : new Float64Array(size);
-    return {
-      put: (i, v) => {
-        data[i] = typeof v === 'number' ? v : (toFloat(v) ?? fail(i, v, 'is not a number'));
-      },
-      tensor: (shape) => new Tensor(type, data, shape),
-    };
+  put(i: number, v: Json): void {
+    this.data[i] =
+      typeof v === 'string'
+        ? v
+        : typeof v === 'number' || typeof v === 'boolean'
+          ? String(v)
+          : this.fail.at(i, v, 'is not a string');
   }
-  const [min, max] = INTEGER_RANGES[type];
-  const outside = (i: number, v: Json): never => fail(i, v, `is outside the range of ${type}`);
-  const integer = (i: number, v: Json): bigint => {
+  tensor(shape: number[]): Tensor {
+    return new Tensor('string', this.data, shape);
+  }
+}
+
+class BoolSink implements Sink {
+  private readonly data: Uint8Array;
+  constructor(
+    size: number,
+    private readonly fail: Failure,
+  ) {
+    this.data = new Uint8Array(size);
+  }
+  put(i: number, v: Json): void {
+    const b = toBool(v);
+    this.data[i] = b === undefined ? this.fail.at(i, v, 'is not a boolean') : b ? 1 : 0;
+  }
+  tensor(shape: number[]): Tensor {
+    return new Tensor('bool', this.data, shape);
+  }
+}
+
+class FloatSink implements Sink {
+  private readonly data: Float32Array | Float64Array;
+  constructor(
+    private readonly type: 'float32' | 'float64',
+    size: number,
+    private readonly fail: Failure,
+  ) {
+    this.data = type === 'float32' ? new Float32Array(size) : new Float64Array(size);
+  }
+  put(i: number, v: Json): void {
+    this.data[i] = typeof v === 'number' ? v : (toFloat(v) ?? this.fail.at(i, v, 'is not a number'));
+  }
+  tensor(shape: number[]): Tensor {
+    return new Tensor(this.type, this.data, shape);
+  }
+}
+
+type IntegerType = Exclude<ElementType, 'float32' | 'float64' | 'bool' | 'string'>;
+
+const INTEGER_ARRAYS = {
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+} as const;
+
+class IntegerSink implements Sink {
+  private readonly data: Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+  private readonly big: BigInt64Array | BigUint64Array | undefined;
+  private readonly min: bigint;
+  private readonly max: bigint;
+  private readonly low: number;
+  private readonly high: number;
+  constructor(
+    private readonly type: IntegerType,
+    size: number,
+    private readonly fail: Failure,
+  ) {
+    [this.min, this.max] = INTEGER_RANGES[type];
+    this.low = Number(this.min);
+    this.high = Number(this.max);
+    if (type === 'int64' || type === 'uint64') {
+      this.big = new INTEGER_ARRAYS[type](size);
+      this.data = new Uint8Array(0);
+    } else {
+      this.data = new INTEGER_ARRAYS[type](size);
+    }
+  }
+  put(i: number, v: Json): void {
+    if (this.big) {
+      this.big[i] = this.integer(i, v);
+    } else if (typeof v === 'number' && Number.isInteger(v)) {
+      this.data[i] = v < this.low || v > this.high ? this.outside(i, v) : v;
+    } else {
+      this.data[i] = Number(this.integer(i, v));
+    }
+  }
+  tensor(shape: number[]): Tensor {
+    return new Tensor(this.type, this.big ?? this.data, shape);
+  }
+  private integer(i: number, v: Json): bigint {
     const n = toInteger(v);
-    if (n === undefined) return fail(i, v, 'is not an integer');
-    return n < min || n > max ? outside(i, v) : n;
-  };
-  if (type === 'int64' || type === 'uint64') {
-    const data = type === 'int64' ? new BigInt64Array(size) : new BigUint64Array(size);
-    return {
-      put: (i, v) => {
-        data[i] = integer(i, v);
-      },
-      tensor: (shape) => new Tensor(type, data, shape),
-    };
+    if (n === undefined) return this.fail.at(i, v, 'is not an integer');
+    return n < this.min || n > this.max ? this.outside(i, v) : n;
   }
-  const arrays = {
-    int8: Int8Array,
-    uint8: Uint8Array,
-    int16: Int16Array,
-    uint16: Uint16Array,
-    int32: Int32Array,
-    uint32: Uint32Array,
-  } as const;
-  const data = new arrays[type](size);
-  const low = Number(min);
-  const high = Number(max);
-  return {
-    put: (i, v) => {
-      if (typeof v === 'number' && Number.isInteger(v)) {
-        data[i] = v < low || v > high ? outside(i, v) : v;
-      } else {
-        data[i] = Number(integer(i, v));
-      }
-    },
-    tensor: (shape) => new Tensor(type, data, shape),
-  };
+  private outside(i: number, v: Json): never {
+    return this.fail.at(i, v, `is outside the range of ${this.type}`);
+  }
+}
+
+function sinkFor(type: ElementType, size: number, fail: Failure): Sink {
+  if (type === 'string') return new StringSink(size, fail);
+  if (type === 'bool') return new BoolSink(size, fail);
+  if (type === 'float32' || type === 'float64') return new FloatSink(type, size, fail);
+  return new IntegerSink(type, size, fail);
+}
+
+/** Writes the scalars of a nested list into `sink` in order from `index`; the index after them. */
+function fill(sink: Sink, v: Json, index: number): number {
+  if (!Array.isArray(v)) {
+    sink.put(index, v);
+    return index + 1;
+  }
+  let at = index;
+  for (let i = 0; i < v.length; i++) at = fill(sink, v[i] as Json, at);
+  return at;
+}
+
+function product(dims: readonly number[], from = 0): number {
+  let n = 1;
+  for (let i = from; i < dims.length; i++) n *= dims[i] as number;
+  return n;
 }
 
 /**
@@ -210,34 +294,18 @@ function sinkFor(type: ElementType, size: number, fail: Fail): Sink {
  */
 export function tensorFromJson(info: ValueInfo, value: Json, locate?: (row: number, offset: number) => string): Tensor {
   const shape = fitShape(info, shapeOf(value, info.name), locate !== undefined);
-  info.shape.forEach((dim, i) => {
+  for (let i = 0; i < info.shape.length; i++) {
+    const dim = info.shape[i];
     if (typeof dim === 'number' && shape[i] !== dim) {
       throw new PredictionError(
         'BAD_REQUEST',
         `input '${info.name}' expects shape ${showShape(info.shape)}, got ${showShape(shape)}`,
       );
     }
-  });
-  const size = Array.isArray(value) ? shape.reduce((a, b) => a * b, 1) : 1;
-  const perRow = shape.slice(1).reduce((a, b) => a * b, 1);
-  const fail: Fail = (index, bad, why) => {
-    const where = locate
-      ? ` (${locate(Math.floor(index / perRow), index % perRow)})`
-      : size > 1
-        ? ` (element ${index})`
-        : '';
-    throw new PredictionError(
-      'BAD_REQUEST',
-      `Failed to convert input '${info.name}' to type '${info.type}': ${JSON.stringify(bad)}${where} ${why}`,
-    );
-  };
-  const sink = sinkFor(info.type, size, fail);
-  let index = 0;
-  const visit = (v: Json): void => {
-    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) visit(v[i] as Json);
-    else sink.put(index++, v);
-  };
-  visit(value);
+  }
+  const size = Array.isArray(value) ? product(shape) : 1;
+  const sink = sinkFor(info.type, size, new Failure(info, size, product(shape, 1), locate));
+  fill(sink, value, 0);
   return sink.tensor(shape);
 }
 
@@ -288,40 +356,67 @@ function elementWriter(tensor: Tensor): (index: number) => string {
   };
 }
 
-/** The nested list of `count` elements from `offset` with dimensions `dims`, as JSON text. */
-function nestedText(write: (index: number) => string, dims: readonly number[], offset: number): string {
-  const [first, ...rest] = dims;
-  if (first === undefined) return write(offset);
-  const stride = rest.reduce((a, b) => a * b, 1);
-  const parts = new Array<string>(first);
-  for (let i = 0; i < first; i++) parts[i] = nestedText(write, rest, offset + i * stride);
-  return `[${parts.join(',')}]`;
+/** The nested list with dimensions `dims` from `depth` on, starting at element `offset`, as JSON text. */
+function nestedText(write: (index: number) => string, dims: readonly number[], depth: number, offset: number): string {
+  if (depth === dims.length) return write(offset);
+  const count = dims[depth] as number;
+  const stride = product(dims, depth + 1);
+  let text = '[';
+  for (let i = 0; i < count; i++) {
+    if (i > 0) text += ',';
+    text += nestedText(write, dims, depth + 1, offset + i * stride);
+  }
+  return `${text}]`;
+}
+
+/** A text from its parts: held whole when it is one block (small), else formatted as it is sent. */
+function textOf(parts: () => Iterable<string>, blocks: number): JsonText {
+  if (blocks > 1) return new JsonText(parts);
+  let text = '';
+  for (const part of parts()) text += part;
+  return JsonText.of(text);
 }
 
 /** Outputs as `{"name": nested list, ...}` JSON text, formatted a block of rows at a time. */
 export function outputsText(outputs: readonly [string, Tensor][]): JsonText {
-  return new JsonText(function* () {
-    yield '{';
-    for (const [n, [name, tensor]] of outputs.entries()) {
-      yield `${n > 0 ? ',' : ''}${JSON.stringify(name)}:`;
-      const [rows, ...inner] = tensor.dims;
-      const write = elementWriter(tensor);
-      if (rows === undefined) {
-        yield write(0);
-        continue;
-      }
-      const stride = inner.reduce((a, b) => a * b, 1);
-      yield '[';
-      for (let start = 0; start < rows; start += ROWS_PER_PART) {
-        const end = Math.min(rows, start + ROWS_PER_PART);
-        const block = new Array<string>(end - start);
-        for (let r = start; r < end; r++) block[r - start] = nestedText(write, inner, r * stride);
-        yield (start > 0 ? ',' : '') + block.join(',');
-      }
-      yield ']';
+  let rows = 0;
+  for (const [, tensor] of outputs) rows = Math.max(rows, tensor.dims[0] ?? 0);
+  return textOf(() => outputParts(outputs), Math.ceil(rows / ROWS_PER_PART));
+}
+
+function* outputParts(outputs: readonly [string, Tensor][]): Generator<string> {
+  yield '{';
+  for (let n = 0; n < outputs.length; n++) {
+    const [name, tensor] = outputs[n] as [string, Tensor];
+    yield `${n > 0 ? ',' : ''}${JSON.stringify(name)}:`;
+    const dims = tensor.dims;
+    const rows = dims[0];
+    const write = elementWriter(tensor);
+    if (rows === undefined) {
+      yield write(0);
+      continue;
     }
-    yield '}';
-  });
+    const stride = product(dims, 1);
+    yield '[';
+    for (let start = 0; start < rows; start += ROWS_PER_PART) {
+      const end = Math.min(rows, start + ROWS_PER_PART);
+      let block = start > 0 ? ',' : '';
+      for (let r = start; r < end; r++) {
+        if (r > start) block += ',';
+        block += nestedText(write, dims, 1, r * stride);
+      }
+      yield block;
+    }
+    yield ']';
+  }
+  yield '}';
+}
+
+/** One output as a column of records: its key, its length, and its cell for a row. */
+interface RecordColumn {
+  readonly key: string;
+  readonly length: number;
+  readonly cell: (row: number) => string;
 }
 
 /**
@@ -332,13 +427,13 @@ export function outputsText(outputs: readonly [string, Tensor][]): JsonText {
  */
 export function recordsText(outputs: readonly [string, Tensor][], rows: number): JsonText {
   const byRow = outputs.every(([, t]) => t.dims[0] === rows);
-  const columns = outputs.map(([name, tensor]) => {
-    const inner = tensor.dims.slice(1);
-    const size = inner.reduce((a, b) => a * b, 1);
+  const columns: RecordColumn[] = outputs.map(([name, tensor]) => {
+    const size = product(tensor.dims, 1);
     const write = elementWriter(tensor);
     const flat = !byRow || size === 1;
-    const length = flat ? tensor.dims.reduce((a, b) => a * b, 1) : rows;
-    const cell = flat ? write : (r: number) => nestedText(write, inner, r * size);
+    const length = flat ? product(tensor.dims) : rows;
+    const dims = tensor.dims;
+    const cell = flat ? write : (r: number) => nestedText(write, dims, 1, r * size);
     return { key: `${JSON.stringify(name)}:`, length, cell };
   });
   const length = columns[0]?.length ?? 0;
@@ -348,21 +443,23 @@ export function recordsText(outputs: readonly [string, Tensor][], rows: number):
       `The model's outputs ${list(outputs.map(([n]) => n))} do not have one value per input row and cannot form records`,
     );
   }
-  return new JsonText(function* () {
-    yield '[';
-    for (let start = 0; start < length; start += ROWS_PER_PART) {
-      const end = Math.min(length, start + ROWS_PER_PART);
-      const block = new Array<string>(end - start);
-      for (let r = start; r < end; r++) {
-        let record = '{';
-        for (let c = 0; c < columns.length; c++) {
-          const column = columns[c] as (typeof columns)[number];
-          record += `${c > 0 ? ',' : ''}${column.key}${column.cell(r)}`;
-        }
-        block[r - start] = `${record}}`;
+  return textOf(() => recordParts(columns, length), Math.ceil(length / ROWS_PER_PART));
+}
+
+function* recordParts(columns: readonly RecordColumn[], length: number): Generator<string> {
+  yield '[';
+  for (let start = 0; start < length; start += ROWS_PER_PART) {
+    const end = Math.min(length, start + ROWS_PER_PART);
+    let block = start > 0 ? ',' : '';
+    for (let r = start; r < end; r++) {
+      let record = r > start ? ',{' : '{';
+      for (let c = 0; c < columns.length; c++) {
+        const column = columns[c] as RecordColumn;
+        record += `${c > 0 ? ',' : ''}${column.key}${column.cell(r)}`;
       }
-      yield (start > 0 ? ',' : '') + block.join(',');
+      block += `${record}}`;
     }
-    yield ']';
-  });
+    yield block;
+  }
+  yield ']';
 }

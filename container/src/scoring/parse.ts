@@ -37,7 +37,20 @@ interface MediaType {
   readonly params: Record<string, string>;
 }
 
+/** Content-Type headers already read (clients send the same few); bounded. */
+const mediaTypes = new Map<string, MediaType>();
+
 function parseMediaType(header: string): MediaType {
+  let media = mediaTypes.get(header);
+  if (media === undefined) {
+    if (mediaTypes.size >= 256) mediaTypes.clear();
+    media = readMediaType(header);
+    mediaTypes.set(header, media);
+  }
+  return media;
+}
+
+function readMediaType(header: string): MediaType {
   const [type = '', ...rest] = header.split(';');
   const params: Record<string, string> = {};
   for (const part of rest) {
@@ -170,13 +183,11 @@ function parseJsonBody(json: Json): ScoringRequest {
   }
   const key = keys[0] as (typeof FORMAT_KEYS)[number];
   const value = data[key];
-  const withParams = (input: ScoringInput, protocol: Protocol): ScoringRequest =>
-    params === undefined ? { input, protocol } : { input, params, protocol: '2.x' };
   switch (key) {
     case 'dataframe_split':
-      return withParams(splitFrame(value, key), '2.x');
+      return withParams(splitFrame(value, key), '2.x', params);
     case 'dataframe_records':
-      return withParams(recordsFrame(value, key), '2.x');
+      return withParams(recordsFrame(value, key), '2.x', params);
     default: {
       const extra = Object.keys(data).filter((k) => k !== key);
       if (extra.length > 0) {
@@ -184,9 +195,16 @@ function parseJsonBody(json: Json): ScoringRequest {
           `Failed to parse data as TF serving input. One of "instances" and "inputs" must be specified (not both or any other keys). Received extra keys: ${extra.join(', ')}.`,
         );
       }
-      return withParams(tfServingInput(key, value), 'either');
+      return withParams(tfServingInput(key, value), 'either', params);
     }
   }
+}
+
+/** A request with its params; one with params speaks MLflow 2.x. */
+function withParams(input: ScoringInput, protocol: Protocol, params: Json | undefined): ScoringRequest {
+  return params === undefined
+    ? { input, protocol }
+    : { input, params: params as { [key: string]: Json }, protocol: '2.x' };
 }
 
 const SPLIT_KEYS = new Set(['columns', 'data', 'index']);
@@ -252,7 +270,7 @@ function tfServingInput(key: 'instances' | 'inputs', value: Json | undefined): S
   if (Array.isArray(value)) return { kind: 'tensor', data: value };
   if (isRecord(value)) return { kind: 'tensors', data: value };
   if (value === undefined || value === null) throw badRequest("Invalid input. 'inputs' is empty.");
-  return { kind: 'tensor', data: [value] };
+  return { kind: 'tensor', data: [value], wrapped: true };
 }
 
 /** A number as text (what pandas reads as one from CSV). */
