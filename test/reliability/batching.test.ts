@@ -23,20 +23,19 @@ interface Answer {
   readonly text: string;
 }
 
-function post(url: string, body: string, contentType = 'application/json'): Promise<Answer> {
+/** POSTs `body` with `contentType` (`null`: no Content-Type header). */
+function post(url: string, body: string, contentType: string | null = 'application/json'): Promise<Answer> {
+  const headers: Record<string, string | number> = { 'Content-Length': Buffer.byteLength(body) };
+  if (contentType !== null) headers['Content-Type'] = contentType;
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      { method: 'POST', agent, headers: { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
+    const req = httpRequest(url, { method: 'POST', agent, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
     req.on('error', reject);
     req.end(body);
   });
@@ -198,22 +197,10 @@ describe('a pool of workers', () => {
 describe("MLflow 2.17.2's answer table", () => {
   it('holds with batching on when its requests arrive all at once', async () => {
     const cases = recordedCases().filter((c) => c.method === 'POST' && c.path === '/invocations');
-    const send = (c: (typeof cases)[number]) =>
-      new Promise<Answer>((resolve, reject) => {
-        const body = c.body === undefined ? '' : c.body.endsWith('\n') ? c.body : `${c.body}\n`;
-        const headers: Record<string, string | number> = { 'Content-Length': Buffer.byteLength(body) };
-        if (c.contentType !== undefined) headers['Content-Type'] = c.contentType;
-        const req = httpRequest(iris.url(1), { method: 'POST', agent, headers }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
+    const send = (c: (typeof cases)[number]) => {
+      const body = c.body === undefined ? '' : c.body.endsWith('\n') ? c.body : `${c.body}\n`;
+      return post(iris.url(1), body, c.contentType ?? null);
+    };
     const alone: Answer[] = [];
     for (const c of cases) alone.push(await send(c));
     const copies = 8;
