@@ -1,19 +1,10 @@
-/**
- * The Serving tab in a real browser against a real twin, as the retired product's users knew
- * it: the demo model Ready with its model URLs; a version registered meanwhile appearing on its
- * own; Load Example and Send Request; the curl and Python snippets; Metrics; a new compute size
- * rolling out into Model Events; batching and workers applied without a new task; what a
- * CAN_READ token may do; a model a token may not read missing from the list; Stop, then Enable
- * Serving going Pending → Ready without a reload. No CSP refusal or page error anywhere, and axe
- * clean on every sub-tab and dialog.
- */
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityProblems, type ConsolePage, consoleSuite, screenshot, textOf, until } from '../helpers/browser';
+import { runCli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/paths';
 import type { TestTwin } from '../helpers/twin';
 
@@ -56,28 +47,11 @@ async function servingState(): Promise<string> {
   return (answer.json.endpoint_status as { state: string }).state;
 }
 
-/** The `mlserve` CLI against the twin, as a user runs it; resolves with its exit code and output. */
-function mlserve(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['cli/bin.js', ...args], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      MLSERVE_URL: twin.url,
-      MLSERVE_TOKEN: twin.adminToken,
-      MLSERVE_ARTIFACT_ROOT: twin.artifactDir,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** The `mlserve` CLI against the twin, as a user runs it. */
+const mlserve = (...args: string[]) =>
+  runCli(args, {
+    env: { MLSERVE_URL: twin.url, MLSERVE_TOKEN: twin.adminToken, MLSERVE_ARTIFACT_ROOT: twin.artifactDir },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
 
 /**
  * A copy of the demo's ONNX iris model with an input example, as MLflow 2.17 saves one for a

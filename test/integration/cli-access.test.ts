@@ -1,18 +1,9 @@
-/**
- * `mlserve tokens …` and `mlserve permissions …` as a user runs them: `node cli/bin.js …` as a
- * child process against a real local twin.
- */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WhoAmIResponse } from '../../lambdas/access/responses';
-import { REPO_ROOT } from '../helpers/paths';
+import { type CliRun, runCli } from '../helpers/cli';
 import { startTestTwin, type TestTwin } from '../helpers/twin';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = CliRun;
 
 let twin: TestTwin;
 
@@ -26,31 +17,7 @@ afterAll(async () => {
 
 /** Runs `node cli/bin.js <args>` against the twin, as the admin unless `token` says otherwise. */
 function mlserve(args: string[], token = twin.adminToken): Promise<Run> {
-  const env: Record<string, string> = Object.fromEntries(
-    Object.entries({ ...process.env, MLSERVE_URL: twin.url, MLSERVE_TOKEN: token }).filter(
-      (e): e is [string, string] => e[1] !== undefined,
-    ),
-  );
-  const child = spawn(process.execPath, ['cli/bin.js', ...args], { cwd: REPO_ROOT, env, stdio: 'pipe' });
-  child.stdin.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mlserve ${args.join(' ')} did not finish:\n${stdout}\n${stderr}`));
-    }, 60_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      setImmediate(() => resolve({ code, stdout, stderr }));
-    });
-  });
+  return runCli(args, { env: { MLSERVE_URL: twin.url, MLSERVE_TOKEN: token } });
 }
 
 const whoami = async (secret: string) =>

@@ -5,7 +5,7 @@
  * serving commands run end to end in twin-e2e.test.ts; `serving config`'s batching and workers,
  * which need no running task, run here.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,16 +15,13 @@ import { pathToFileURL } from 'node:url';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TWIN_TABLE } from '../../twin/twin';
+import { type CliRun, runCli } from '../helpers/cli';
 import { type LocalS3, startLocalS3 } from '../helpers/local-s3';
 import { type RunningHost, startModelHost } from '../helpers/model-host';
 import { IRIS_MODEL, REPO_ROOT } from '../helpers/paths';
 import { startTestTwin, type TestTwin } from '../helpers/twin';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = CliRun;
 
 let twin: TestTwin;
 let tmp: string;
@@ -42,40 +39,19 @@ afterAll(async () => {
 
 /** Runs `node cli/bin.js <args>` from the repository root, against the twin unless `--url` says otherwise. */
 function mlserve(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    MLSERVE_URL: twin.url,
-    MLSERVE_TOKEN: twin.adminToken,
-    MLSERVE_ARTIFACT_ROOT: undefined,
-    MLSERVE_POLL_INTERVAL_MS: '100',
-    ...options.env,
-  };
-  const child = spawn(process.execPath, ['cli/bin.js', ...args], {
-    cwd: REPO_ROOT,
-    env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)),
-    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  if (options.input !== undefined) child.stdin?.end(options.input);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mlserve ${args.join(' ')} did not finish:\n${stdout}\n${stderr}`));
-    }, 60_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      running.delete(child);
-      // 'exit' may come before the pipes are drained.
-      setImmediate(() => resolve({ code, stdout, stderr }));
-    });
+  return runCli(args, {
+    input: options.input,
+    env: {
+      MLSERVE_URL: twin.url,
+      MLSERVE_TOKEN: twin.adminToken,
+      MLSERVE_ARTIFACT_ROOT: undefined,
+      MLSERVE_POLL_INTERVAL_MS: '100',
+      ...options.env,
+    },
+    onStart: (child) => {
+      running.add(child);
+      child.once('exit', () => running.delete(child));
+    },
   });
 }
 

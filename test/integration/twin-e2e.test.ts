@@ -1,19 +1,13 @@
-/**
- * The local twin as a user meets it: `npm start` (the twin's entry point as a process) and the
- * `mlserve` CLI, through a model's whole serving life — register, enable, score by version,
- * stage and alias, new versions, stage moves, archiving, a crashed host, disable, and a restart
- * of the twin with its state intact.
- */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTokenSecret } from '../../core/auth/secrets';
+import { runCli } from '../helpers/cli';
 import { eventually } from '../helpers/eventually';
 import { request, score } from '../helpers/model-host';
 import { trainSklearn } from '../helpers/models';
-import { IRIS_MODEL, REPO_ROOT } from '../helpers/paths';
+import { IRIS_MODEL } from '../helpers/paths';
 import { startTwinProcess, type TwinProcess } from '../helpers/twin-process';
 
 let home: string;
@@ -47,27 +41,10 @@ async function stopTwin(): Promise<void> {
 }
 
 /** Runs the CLI against the twin. */
-function mlserve(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['cli/bin.js', ...args], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      MLSERVE_URL: twin?.url,
-      MLSERVE_TOKEN: ADMIN,
-      MLSERVE_ARTIFACT_ROOT: path.join(home, 'artifacts'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const mlserve = (...args: string[]) =>
+  runCli(args, {
+    env: { MLSERVE_URL: twin?.url, MLSERVE_TOKEN: ADMIN, MLSERVE_ARTIFACT_ROOT: path.join(home, 'artifacts') },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
 
 const scoreAt = (ref: string, body: unknown = IRIS) =>
   score(`${twin?.url}/model/iris/${ref}/invocations`, body, 'application/json', auth);
