@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AccessControl } from '../core/auth/access';
 import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from '../core/auth/rate-limit';
-import { buildDeployModelDefinition, type DeployModelSettings } from '../core/deploy/deploy-model-definition';
+import { buildDeployModelDefinition, type DeployModelSettings } from '../core/deploy/deploy-model';
 import { DEPLOY_TRIGGERS } from '../core/deploy/triggers';
 import type { DomainEvent } from '../core/events/domain-events';
 import { InProcessBus } from '../core/events/in-process-bus';

@@ -7,7 +7,7 @@ import { Effect, type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrinci
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildDeployModelDefinition } from '../../core/deploy/deploy-model-definition';
+import { buildDeployModelDefinition } from '../../core/deploy/deploy-model';
 
 export interface DeployWorkflowProps {
   /** The registry table the workflow reads and records serving state in. */

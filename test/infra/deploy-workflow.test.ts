@@ -5,7 +5,7 @@ import { Port, SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Cluster } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationLoadBalancer, ListenerAction } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { describe, expect, it } from 'vitest';
-import { buildDeployModelDefinition } from '../../core/deploy/deploy-model-definition';
+import { buildDeployModelDefinition } from '../../core/deploy/deploy-model';
 import { DeployWorkflow } from '../../infra/constructs/deploy-workflow';
 import { ModelRegistry } from '../../infra/constructs/model-registry';
 import { twinDeploySettings } from '../../twin/twin';

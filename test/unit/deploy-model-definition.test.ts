@@ -1,6 +1,12 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { buildDeployModelDefinition, type DeployModelSettings, STATE } from '../../core/deploy/deploy-model-definition';
+import {
+  buildDeployModelDefinition,
+  DEPLOY_MODEL_PHASES,
+  type DeployModelSettings,
+  STATE,
+} from '../../core/deploy/deploy-model';
+import { keys } from '../../core/deploy/deploy-model/asl';
 
 const settings: DeployModelSettings = {
   tableName: 'registry',
@@ -22,10 +28,20 @@ const settings: DeployModelSettings = {
   maxPolls: 60,
 };
 const definition = buildDeployModelDefinition(settings);
-const states = definition.States as Record<
-  string,
-  { Type: string; Resource?: string; Next?: string; Default?: string }
->;
+type Transitions = { Next?: string; Default?: string; Choices?: { Next: string }[]; Catch?: { Next: string }[] };
+const states = definition.States as Record<string, { Type: string; Resource?: string } & Transitions>;
+
+type DynamoParameters = { TableName: string; Key?: unknown; Item?: { PK: unknown; SK: unknown } };
+
+/** Every state a state may move to: `Next`, `Default`, its choices' and its catchers' `Next`. */
+function transitions(state: Transitions): string[] {
+  return [
+    state.Next,
+    state.Default,
+    ...(state.Choices ?? []).map((c) => c.Next),
+    ...(state.Catch ?? []).map((c) => c.Next),
+  ].filter((next): next is string => next !== undefined);
+}
 
 describe('deploy-model definition', () => {
   it('is valid Amazon States Language (JSONPath), paths and ARNs checked', () => {
@@ -59,9 +75,64 @@ describe('deploy-model definition', () => {
     });
   });
 
-  it('names every state it moves to', () => {
-    for (const state of Object.values(states)) {
-      for (const next of [state.Next, state.Default]) if (next) expect(states).toHaveProperty([next]);
+  it('names every state it moves to, and reaches every state from the start', () => {
+    for (const [name, state] of Object.entries(states)) {
+      for (const next of transitions(state)) expect(states, `${name} → ${next}`).toHaveProperty([next]);
+    }
+    const reached = new Set<string>();
+    const toVisit = [definition.StartAt as string];
+    for (let name = toVisit.pop(); name !== undefined; name = toVisit.pop()) {
+      if (reached.has(name)) continue;
+      reached.add(name);
+      toVisit.push(...transitions(states[name] ?? {}));
+    }
+    expect([...reached].sort()).toEqual(Object.keys(states).sort());
+  });
+
+  it('is its phases in the order of a run, each state built by one phase', () => {
+    const phases = Object.entries(DEPLOY_MODEL_PHASES).map(
+      ([phase, build]) => [phase, Object.keys(build(settings))] as const,
+    );
+    expect(phases.map(([phase]) => phase)).toEqual(['claim', 'deploy', 'wait', 'stop', 'failure', 'finish']);
+    expect(phases.flatMap(([, names]) => names)).toEqual(Object.keys(states));
+    expect(phases.find(([phase]) => phase === 'claim')?.[1][0]).toBe(definition.StartAt);
+  });
+
+  it('hands over from one phase to another only through named states (STATE)', () => {
+    const named = new Set<string>(Object.values(STATE));
+    const entered = new Set<string>();
+    for (const [phase, build] of Object.entries(DEPLOY_MODEL_PHASES)) {
+      const own = build(settings);
+      for (const state of Object.values(own)) {
+        for (const next of transitions(state)) {
+          if (next in own) continue;
+          expect(named, `${phase} → ${next}`).toContain(next);
+          entered.add(next);
+        }
+      }
+    }
+    // claim → deploy | stop, deploy → wait, wait and stop → finish, any → failure, finish → claim's model read.
+    expect([...entered].sort()).toEqual(
+      [
+        STATE.markPending,
+        STATE.readServingForTeardown,
+        STATE.startWaiting,
+        STATE.releaseRun,
+        STATE.recordFailure,
+        STATE.readModel,
+      ].sort(),
+    );
+  });
+
+  it('addresses the registry table only through its key expressions, always naming the table', () => {
+    const known = Object.values(keys).map((key) => JSON.stringify(key));
+    const dynamo = Object.entries(states).filter(([, s]) => s.Resource?.startsWith('arn:aws:states:::dynamodb:'));
+    expect(dynamo.length).toBeGreaterThan(10);
+    for (const [name, state] of dynamo) {
+      const parameters = (state as unknown as { Parameters: DynamoParameters }).Parameters;
+      expect(parameters.TableName, name).toBe(settings.tableName);
+      const key = parameters.Key ?? { PK: parameters.Item?.PK, SK: parameters.Item?.SK };
+      expect(known, name).toContain(JSON.stringify(key));
     }
   });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { autoWorkers, HEAP_SHARE_PERCENT, heapLimitOption, readSettings } from '../../container/src/settings';
-import { buildDeployModelDefinition } from '../../core/deploy/deploy-model-definition';
+import { buildDeployModelDefinition } from '../../core/deploy/deploy-model';
 import { DEFAULT_MAX_JSON_DEPTH } from '../../core/shared/json-limits';
 import { twinDeploySettings } from '../../twin/twin';
 import { REPO_ROOT } from '../helpers/paths';
