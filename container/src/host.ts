@@ -113,6 +113,7 @@ export class ModelHost {
       const served = this.served.get(version.version);
       if (!served) {
         const fresh = new ServedVersion(
+          this.modelName,
           version.version,
           () => this.batching(),
           (reason) => this.deps.logger.warn('serving one request per call', { version: version.version, reason }),
@@ -211,6 +212,7 @@ export class ModelHost {
       served.runtime = runtime;
       served.features = features;
       served.flavor = runtime.flavor;
+      served.mlflowVersion = artifact.mlflowVersion;
       served.loadedAt = Date.now();
       served.failures = 0;
       this.deps.logger.info('version loaded', { version: version.version, flavor: runtime.flavor });
@@ -362,11 +364,6 @@ export class ModelHost {
       served: this.served,
       routes: this.routes,
     });
-  }
-
-  /** The model's MLflow major version for a version, which decides ambiguous response shapes. */
-  mlflowVersionOf(version: number): string | undefined {
-    return this.snapshot?.versions.find((v) => v.version === version)?.artifact?.mlflowVersion;
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * One version as the host serves it: its runtime, its serving state, its metrics, and the
  * queue every request for it goes through (where concurrent requests are coalesced into one
- * runtime call: request-queue.ts). Requests are counted from the moment they are routed here,
- * so that unloading the version can wait for every one of them.
+ * runtime call: request-queue.ts). The host manages its state; the data plane scores with what
+ * it carries. Requests are counted from the moment they are routed here, so that unloading the
+ * version can wait for every one of them.
  */
 import type { VersionServingState } from '../../core/registry/model';
 import { type BatchingSettings, DEFAULT_BATCHING } from './batching';
@@ -16,6 +17,8 @@ export class ServedVersion {
   state: VersionServingState = 'LOADING';
   message = '';
   flavor?: string;
+  /** The MLflow version that saved the model, which decides ambiguous response shapes. */
+  mlflowVersion?: string;
   loadedAt?: number;
   runtime?: ModelRuntime;
   /** The version's feature lookups, when its artifact has a feature spec. */
@@ -30,6 +33,7 @@ export class ServedVersion {
   private idle: (() => void)[] = [];
 
   constructor(
+    readonly modelName: string,
     readonly version: number,
     batching: () => BatchingSettings = () => DEFAULT_BATCHING,
     onUnbatched: (reason: string) => void = () => {},
