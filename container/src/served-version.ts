@@ -5,7 +5,7 @@
  * it carries. Requests are counted from the moment they are routed here, so that unloading the
  * version can wait for every one of them.
  */
-import type { VersionServingState } from '../../core/registry/model';
+import type { ModelVersion, VersionServingState } from '../../core/registry/model';
 import { type BatchingSettings, DEFAULT_BATCHING } from './batching';
 import type { FeatureLookups } from './features/feature-lookups';
 import { VersionMetrics } from './metrics';
@@ -59,6 +59,23 @@ export class ServedVersion {
   end(): void {
     this.active--;
     if (this.active === 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
+  /** The version's entry in the host's status document; `registered` is the version as the registry says now. */
+  status(registered: ModelVersion | undefined): Record<string, unknown> {
+    return {
+      version: this.version,
+      stage: registered?.currentStage,
+      aliases: registered?.aliases ?? [],
+      state: this.state,
+      message: this.message,
+      flavor: this.flavor,
+      loadedAt: this.loadedAt,
+      pids: this.runtime?.pids() ?? [],
+      metrics: this.metrics.snapshot(),
+      // Runtime calls and the requests and rows they carried: requests / calls is the mean batch size.
+      batching: this.queue.snapshot(),
+    };
   }
 
   /** Resolves once no request routed here is unanswered, or after `timeoutMs`; true when drained. */
