@@ -121,6 +121,7 @@ export class DataPlane {
     return served.submit({ ...request, input: enriched.input });
   }
 
+  /** A ScoringError is answered with its own status and code; anything else is the host's fault (500, logged). */
   private fail(error: unknown, version?: number): Answer {
     if (error instanceof ScoringError) return scoringErrorAnswer(error);
     this.options.logger.error('prediction failed', { version, error: error as Error });
