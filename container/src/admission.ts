@@ -9,7 +9,7 @@
  * soon as it has been read. A reservation larger than the whole budget is refused (413); one
  * that does not fit now waits, first fit, up to a bound, then is refused as retryable (503).
  */
-import { ScoringError } from './scoring/parse';
+import { ScoringError } from './errors';
 
 /**
  * Peak memory of a request as a multiple of its body, where its runtime is not known (the

@@ -5,12 +5,12 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Deadlines } from './deadlines';
-import { type FeatureLookups, StoreUnavailableError } from './features/feature-lookups';
-import type { ModelHost } from './host';
-import { type Prediction, PredictionError, RuntimeUnavailableError } from './runtimes/runtime';
+import { errorAnswer, ScoringError, StoreUnavailableError, scoringErrorAnswer } from './errors';
+import type { FeatureLookups } from './features/feature-lookups';
+import type { Prediction } from './runtimes/runtime';
 import type { Json, ScoringRequest } from './scoring/input';
 import type { JsonText } from './scoring/json-text';
-import { type ParseOptions, parseScoringRequest, ScoringError } from './scoring/parse';
+import { type ParseOptions, parseScoringRequest } from './scoring/parse';
 import { answerProtocol, responseBody } from './scoring/respond';
 import type { ServedVersion } from './served-version';
 
@@ -23,19 +23,11 @@ export interface Answer {
 /** Bodies from this size on give other requests a turn between decoding and scoring. */
 const LARGE_BODY_BYTES = 1024 * 1024;
 
-/** Longest error message answered; a model's or a parser's message can quote a huge request back. */
-const MAX_MESSAGE_CHARS = 4096;
-
-export const errorAnswer = (status: number, errorCode: string, message: string): Answer => ({
-  status,
-  body: {
-    error_code: errorCode,
-    message:
-      message.length > MAX_MESSAGE_CHARS
-        ? `${message.slice(0, MAX_MESSAGE_CHARS)}… (${message.length - MAX_MESSAGE_CHARS} more characters)`
-        : message,
-  },
-});
+/** What the data plane asks of the host: the version a reference names now. */
+export interface VersionResolver {
+  /** The served version answering `ref`; throws a ScoringError (404, 503) naming why none does. */
+  resolve(ref: string): ServedVersion;
+}
 
 export class DataPlane {
   /** The request time limit, one timer for all requests. */
@@ -43,7 +35,7 @@ export class DataPlane {
   private readonly parseOptions: ParseOptions;
 
   constructor(
-    private readonly host: ModelHost,
+    private readonly versions: VersionResolver,
     private readonly options: {
       readonly timeoutMs: number;
       readonly logger: Logger;
@@ -58,7 +50,7 @@ export class DataPlane {
   /** Bytes of memory per body byte a request for `ref` takes at its peak, when the version it names is known. */
   memoryPerBodyByte(ref: string): number | undefined {
     try {
-      return this.host.resolve(ref).runtime?.memoryPerBodyByte;
+      return this.versions.resolve(ref).runtime?.memoryPerBodyByte;
     } catch {
       return undefined;
     }
@@ -68,7 +60,7 @@ export class DataPlane {
   async invoke(ref: string, contentType: string | undefined, body: Buffer): Promise<Answer> {
     let served: ServedVersion;
     try {
-      served = this.host.resolve(ref);
+      served = this.versions.resolve(ref);
     } catch (error) {
       return this.fail(error);
     }
@@ -87,11 +79,11 @@ export class DataPlane {
             new ScoringError(
               504,
               'DEADLINE_EXCEEDED',
-              `Version ${version} of model '${this.host.modelName}' did not answer within ${this.options.timeoutMs} ms.`,
+              `Version ${version} of model '${served.modelName}' did not answer within ${this.options.timeoutMs} ms.`,
             ),
         );
         // Only a request valid in both protocols takes its answer's shape from the model's MLflow version.
-        const mlflowVersion = request.protocol === 'either' ? this.host.mlflowVersionOf(version) : undefined;
+        const mlflowVersion = request.protocol === 'either' ? served.mlflowVersion : undefined;
         const protocol = answerProtocol(request.protocol, mlflowVersion);
         answer = { status: 200, body: responseBody(protocol, prediction.text ?? prediction.predictions) };
       } catch (error) {
@@ -129,10 +121,9 @@ export class DataPlane {
     return served.submit({ ...request, input: enriched.input });
   }
 
+  /** A ScoringError is answered with its own status and code; anything else is the host's fault (500, logged). */
   private fail(error: unknown, version?: number): Answer {
-    if (error instanceof ScoringError) return errorAnswer(error.status, error.errorCode, error.message);
-    if (error instanceof PredictionError) return errorAnswer(400, error.errorCode, error.message);
-    if (error instanceof RuntimeUnavailableError) return errorAnswer(503, 'TEMPORARILY_UNAVAILABLE', error.message);
+    if (error instanceof ScoringError) return scoringErrorAnswer(error);
     this.options.logger.error('prediction failed', { version, error: error as Error });
     const message = error instanceof Error ? error.message : String(error);
     return errorAnswer(500, 'INTERNAL_ERROR', `Prediction failed: ${message}`);

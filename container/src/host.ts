@@ -5,41 +5,33 @@
  * (version, stage, @alias) against what the registry says now, and reports each version's
  * serving state and events back to the registry.
  */
-import path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { localArtifactDir, type ModelRegistry, type SourcePolicy } from '../../core/registry';
+import type { SourcePolicy } from '../../core/registry';
 import type { ModelVersion, RegisteredModel, ServingEventType } from '../../core/registry/model';
 import type { BatchingSettings } from './batching';
-import { prepareFeatureLookups, readFeatureSpec, StoreClients } from './features/load';
+import { StoreClients } from './features/load';
 import { RefResolver } from './ref-resolver';
 import { RefRoutes, registryHolders } from './ref-routes';
-import { createRuntime } from './runtimes/create-runtime';
-import { PyfuncPool } from './runtimes/pyfunc-pool';
+import type { HostRegistry, ServingSnapshot } from './registry-port';
+import { createRuntime, workerPoolOf } from './runtimes/create-runtime';
 import type { LoadSpec, ModelRuntime } from './runtimes/runtime';
 import { ServedVersion } from './served-version';
 import type { HostSettings } from './settings';
+import { fetchVersion } from './version-files';
 
 export interface HostDeps {
-  readonly registry: ModelRegistry;
+  readonly registry: HostRegistry;
   readonly sources: SourcePolicy;
   readonly settings: HostSettings;
   readonly logger: Logger;
   readonly s3?: () => S3Client;
 }
 
-interface Snapshot {
-  readonly model: RegisteredModel;
-  readonly versions: readonly ModelVersion[];
-  /** The model's serving settings (batching, workers) as the registry says now. */
-  readonly serving?: ServingSettings;
+/** The registry as last read: the model's serving config carries the batching and workers applied live. */
+interface Snapshot extends ServingSnapshot {
+  /** When it was read (ms). */
   readonly at: number;
-}
-
-/** The parts of a model's serving config the host applies while it runs. */
-interface ServingSettings {
-  readonly batching?: Partial<BatchingSettings>;
-  readonly workersPerVersion?: number;
 }
 
 /** How many versions load at once (each Python worker imports its libraries on load). */
@@ -113,6 +105,7 @@ export class ModelHost {
       const served = this.served.get(version.version);
       if (!served) {
         const fresh = new ServedVersion(
+          this.modelName,
           version.version,
           () => this.batching(),
           (reason) => this.deps.logger.warn('serving one request per call', { version: version.version, reason }),
@@ -181,27 +174,13 @@ export class ModelHost {
       await this.setState(served, 'LOADING', 'loading');
       this.deps.logger.info('loading version', { version: version.version, source: version.source });
       await this.event('VERSION_LOADING', `loading version ${version.version} from ${version.source}`, version.version);
-      const artifact = version.artifact;
-      if (!artifact) throw new Error('the version has no recorded artifact information');
-      const source = await this.deps.sources.resolve(version.source);
-      const modelDir = await localArtifactDir(
-        source,
-        this.deps.settings.artifactCache,
-        `${encodeURIComponent(this.modelName)}/${version.version}`,
-        this.deps.s3,
-      );
-      const featureSpec = await readFeatureSpec(modelDir, artifact);
-      const features = featureSpec
-        ? prepareFeatureLookups(
-            featureSpec,
-            this.deps.settings.onlineStores,
-            this.storeClients,
-            this.deps.settings.featureTimeoutMs,
-          )
-        : undefined;
-      // A Databricks feature store model serves its raw model.
-      const servedDir = artifact.rawModelPath ? path.join(modelDir, artifact.rawModelPath) : modelDir;
-      const spec: LoadSpec = { modelName: this.modelName, version: version.version, modelDir: servedDir, artifact };
+      const { spec, features } = await fetchVersion(version, {
+        modelName: this.modelName,
+        sources: this.deps.sources,
+        settings: this.deps.settings,
+        storeClients: this.storeClients,
+        s3: this.deps.s3,
+      });
       const runtime = await this.createRuntime(spec, served);
       await runtime.load();
       if (this.stopped || this.served.get(version.version) !== served) {
@@ -211,6 +190,7 @@ export class ModelHost {
       served.runtime = runtime;
       served.features = features;
       served.flavor = runtime.flavor;
+      served.mlflowVersion = spec.artifact.mlflowVersion;
       served.loadedAt = Date.now();
       served.failures = 0;
       this.deps.logger.info('version loaded', { version: version.version, flavor: runtime.flavor });
@@ -271,10 +251,10 @@ export class ModelHost {
   private resizePools(): void {
     const workers = this.workersPerVersion();
     for (const served of this.served.values()) {
-      const runtime = served.runtime;
-      if (runtime instanceof PyfuncPool && runtime.workerCount !== workers) {
+      const pool = workerPoolOf(served.runtime);
+      if (pool && pool.workerCount !== workers) {
         this.deps.logger.info('resizing worker pool', { version: served.version, workers });
-        void runtime.resize(workers);
+        void pool.resize(workers);
       }
     }
   }
@@ -364,11 +344,6 @@ export class ModelHost {
     });
   }
 
-  /** The model's MLflow major version for a version, which decides ambiguous response shapes. */
-  mlflowVersionOf(version: number): string | undefined {
-    return this.snapshot?.versions.find((v) => v.version === version)?.artifact?.mlflowVersion;
-  }
-
   /**
    * Healthy once the registry was read and no live version is still loading (or restarting
    * its worker). A version that failed to load does not hold the others back: it answers
@@ -388,22 +363,7 @@ export class ModelHost {
     const snapshot = this.snapshot;
     const versions = [...this.served.values()]
       .sort((a, b) => a.version - b.version)
-      .map((s) => {
-        const v = snapshot?.versions.find((x) => x.version === s.version);
-        return {
-          version: s.version,
-          stage: v?.currentStage,
-          aliases: v?.aliases ?? [],
-          state: s.state,
-          message: s.message,
-          flavor: s.flavor,
-          loadedAt: s.loadedAt,
-          pids: s.runtime?.pids() ?? [],
-          metrics: s.metrics.snapshot(),
-          // Runtime calls and the requests and rows they carried: requests / calls is the mean batch size.
-          batching: s.queue.snapshot(),
-        };
-      });
+      .map((s) => s.status(snapshot?.versions.find((v) => v.version === s.version)));
     return {
       model: this.modelName,
       host: this.deps.settings.hostId,

@@ -8,22 +8,16 @@
  * when it fits, and an answer held whole goes out as one write with its Content-Length.
  */
 import { readFileSync } from 'node:fs';
-import {
-  createServer,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MemoryAdmission, Release } from './admission';
-import { type Answer, type DataPlane, errorAnswer } from './data-plane';
-import type { ModelHost } from './host';
-import { JsonText } from './scoring/json-text';
-import { ScoringError } from './scoring/parse';
+import type { Answer, DataPlane } from './data-plane';
+import { BodyTooLargeError, errorAnswer, ScoringError, scoringErrorAnswer } from './errors';
+import { CLOSE, NO_HEADERS, send, sendAnswer } from './http-answers';
+import { readBody } from './http-body';
 
 export interface ServerOptions {
   readonly port: number;
@@ -33,6 +27,13 @@ export interface ServerOptions {
   readonly logger: Logger;
   /** The memory budget requests are admitted against; without it, every request goes at once. */
   readonly admission?: MemoryAdmission;
+}
+
+/** What the HTTP layer shows of the host: the model it serves, its health and its status document. */
+export interface HostState {
+  readonly modelName: string;
+  health(): { healthy: boolean; reason: string };
+  status(): Record<string, unknown>;
 }
 
 /** mlserve's version, from the nearest package.json named mlserve above this module (source or bundle). */
@@ -54,162 +55,12 @@ const VERSION = (() => {
   }
 })();
 
-class TooLarge extends Error {}
-
 function safeDecode(segment: string): string | undefined {
   try {
     return decodeURIComponent(segment);
   } catch {
     return undefined;
   }
-}
-
-/** No extra headers; `Connection: close` on answers sent while draining. */
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-const CLOSE: Readonly<Record<string, string>> = Object.freeze({ Connection: 'close' });
-
-/** Writes a JSON text whole, with its Content-Length, in one write. */
-function sendText(res: ServerResponse, status: number, text: string, headers: Readonly<Record<string, string>>): void {
-  const head: OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
-  for (const name in headers) head[name] = headers[name];
-  res.writeHead(status, head);
-  res.end(text);
-}
-
-/** Sends an answer whose body is JSON (not text in parts). */
-function send(res: ServerResponse, answer: Answer, headers: Readonly<Record<string, string>> = NO_HEADERS): void {
-  const body = answer.body instanceof JsonText ? answer.body.text() : JSON.stringify(answer.body);
-  sendText(res, answer.status, body, headers);
-}
-
-/** Below this many bytes an answer in parts is sent whole, with a Content-Length. */
-const STREAM_ABOVE_BYTES = 64 * 1024;
-
-/**
- * Sends an answer; one given as text in parts is sent whole when small, else streamed: parts are
- * gathered into writes of at least 64 KiB, each written when the socket takes it, with the event
- * loop free between writes so a large answer does not hold up other requests. Returns undefined
- * when the answer was sent at once (the usual case), else a promise of its end.
- */
-function sendAnswer(
-  res: ServerResponse,
-  answer: Answer,
-  headers: Readonly<Record<string, string>>,
-): Promise<void> | undefined {
-  const body = answer.body;
-  if (!(body instanceof JsonText)) {
-    send(res, answer, headers);
-    return undefined;
-  }
-  const whole = body.whole();
-  if (whole !== undefined) {
-    sendText(res, answer.status, whole, headers);
-    return undefined;
-  }
-  const parts = body.parts()[Symbol.iterator]();
-  let pending = '';
-  let next = parts.next();
-  while (!next.done && pending.length < STREAM_ABOVE_BYTES) {
-    pending += next.value;
-    next = parts.next();
-  }
-  if (next.done) {
-    sendText(res, answer.status, pending, headers);
-    return undefined;
-  }
-  return streamAnswer(res, answer.status, headers, parts, pending, next);
-}
-
-async function streamAnswer(
-  res: ServerResponse,
-  status: number,
-  headers: Readonly<Record<string, string>>,
-  parts: Iterator<string>,
-  first: string,
-  after: IteratorResult<string>,
-): Promise<void> {
-  let pending = first;
-  let next = after;
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  try {
-    for (;;) {
-      if (res.destroyed) return;
-      if (!res.write(pending)) await writable(res);
-      else await new Promise<void>((resolve) => setImmediate(resolve));
-      if (next.done) break;
-      pending = '';
-      while (!next.done && pending.length < STREAM_ABOVE_BYTES) {
-        pending += next.value;
-        next = parts.next();
-      }
-    }
-    res.end();
-  } catch (error) {
-    res.destroy(error as Error);
-  }
-}
-
-/** Resolves when the response can take more, or is closed. */
-function writable(res: ServerResponse): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
-}
-
-/** A request closed before its body was complete (what reading a stream that ends early reports). */
-function prematureClose(): Error {
-  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
-}
-
-/**
- * Reads a request body up to `limit` bytes (a TooLarge error past it). A body that arrives in
- * one chunk, as a small one does, is used as it is. (The listeners are inline, unnamed
- * functions: this runs for every request.)
- */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new TooLarge());
-  return new Promise<Buffer>((resolve, reject) => {
-    let first: Buffer | undefined;
-    let more: Buffer[] | undefined;
-    let size = 0;
-    let settled = false;
-    req.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.length;
-      if (size > limit) {
-        settled = true;
-        req.pause();
-        reject(new TooLarge());
-      } else if (first === undefined) {
-        first = chunk;
-      } else {
-        more ??= [first];
-        more.push(chunk);
-      }
-    });
-    req.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0)));
-    });
-    req.on('error', (error: Error) => {
-      if (settled) return;
-      settled = true;
-      reject(error);
-    });
-    req.on('close', () => {
-      if (settled) return;
-      settled = true;
-      reject(prematureClose());
-    });
-  });
 }
 
 const INVOCATIONS = /^\/model\/([^/]+)\/([^/]+)\/invocations\/?$/;
@@ -227,7 +78,7 @@ export class HostServer {
   private readonly invocationRefs = new Map<string, string>();
 
   constructor(
-    private readonly host: ModelHost,
+    private readonly host: HostState,
     private readonly plane: DataPlane,
     private readonly options: ServerOptions,
   ) {
@@ -389,12 +240,8 @@ export class HostServer {
           body = await readBody(req, this.options.maxBodyBytes);
         }
       } catch (error) {
-        if (error instanceof TooLarge) {
-          send(
-            res,
-            errorAnswer(413, 'BAD_REQUEST', `Request body exceeds the limit of ${this.options.maxBodyBytes} bytes.`),
-            CLOSE,
-          );
+        if (error instanceof BodyTooLargeError) {
+          send(res, scoringErrorAnswer(error), CLOSE);
           req.destroy();
           return;
         }
@@ -402,7 +249,7 @@ export class HostServer {
         // Refused for memory: read and drop the body (it is within the size limit) so the connection stays usable.
         req.resume();
         const retry: Record<string, string> = error.status === 503 ? { 'Retry-After': '1' } : {};
-        send(res, errorAnswer(error.status, error.errorCode, error.message), { ...this.connectionHeaders, ...retry });
+        send(res, scoringErrorAnswer(error), { ...this.connectionHeaders, ...retry });
         return;
       }
       const answer = await this.plane.invoke(ref, req.headers['content-type'], body);

@@ -6,6 +6,7 @@ import { MemoryAdmission } from './admission';
 import { DataPlane } from './data-plane';
 import { ModelHost } from './host';
 import { HostServer } from './http-server';
+import type { HostRegistry } from './registry-port';
 import { readSettings } from './settings';
 
 const settings = readSettings();
@@ -14,11 +15,13 @@ const logger = new Logger({
   persistentKeys: { model: settings.modelName, host: settings.hostId },
 });
 
-const registry = createRegistry({
+// What the host reads from and reports to (registry-port.ts).
+const registry: HostRegistry = createRegistry({
   tableName: settings.registryTable,
   sourceRoots: settings.sourceRoots,
   events: NO_EVENTS,
 });
+
 const host = new ModelHost({
   registry,
   sources: new SourcePolicy(parseSourceRoots(settings.sourceRoots)),

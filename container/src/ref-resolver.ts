@@ -6,8 +6,8 @@
  */
 import { canonicalStage } from '../../core/registry';
 import type { ModelVersion, RegisteredModel } from '../../core/registry/model';
+import { ScoringError } from './errors';
 import { type RefKey, type RefRoutes, refKeyOf } from './ref-routes';
-import { ScoringError } from './scoring/parse';
 import type { ServedVersion } from './served-version';
 
 /** What the host knows now, as resolution reads it. */

@@ -11,7 +11,8 @@
  * then on (logged once).
  */
 import { type BatchingSettings, batchKey, inputRows, mergeInputs, samePredictions, splitPredictions } from './batching';
-import { type ModelRuntime, type Prediction, RuntimeUnavailableError } from './runtimes/runtime';
+import { RuntimeUnavailableError } from './errors';
+import type { ModelRuntime, Prediction } from './runtimes/runtime';
 import type { Json, ScoringRequest } from './scoring/input';
 
 interface Pending {

@@ -1,10 +1,11 @@
 /**
  * One version as the host serves it: its runtime, its serving state, its metrics, and the
  * queue every request for it goes through (where concurrent requests are coalesced into one
- * runtime call: request-queue.ts). Requests are counted from the moment they are routed here,
- * so that unloading the version can wait for every one of them.
+ * runtime call: request-queue.ts). The host manages its state; the data plane scores with what
+ * it carries. Requests are counted from the moment they are routed here, so that unloading the
+ * version can wait for every one of them.
  */
-import type { VersionServingState } from '../../core/registry/model';
+import type { ModelVersion, VersionServingState } from '../../core/registry/model';
 import { type BatchingSettings, DEFAULT_BATCHING } from './batching';
 import type { FeatureLookups } from './features/feature-lookups';
 import { VersionMetrics } from './metrics';
@@ -16,6 +17,8 @@ export class ServedVersion {
   state: VersionServingState = 'LOADING';
   message = '';
   flavor?: string;
+  /** The MLflow version that saved the model, which decides ambiguous response shapes. */
+  mlflowVersion?: string;
   loadedAt?: number;
   runtime?: ModelRuntime;
   /** The version's feature lookups, when its artifact has a feature spec. */
@@ -30,6 +33,7 @@ export class ServedVersion {
   private idle: (() => void)[] = [];
 
   constructor(
+    readonly modelName: string,
     readonly version: number,
     batching: () => BatchingSettings = () => DEFAULT_BATCHING,
     onUnbatched: (reason: string) => void = () => {},
@@ -55,6 +59,23 @@ export class ServedVersion {
   end(): void {
     this.active--;
     if (this.active === 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
+  /** The version's entry in the host's status document; `registered` is the version as the registry says now. */
+  status(registered: ModelVersion | undefined): Record<string, unknown> {
+    return {
+      version: this.version,
+      stage: registered?.currentStage,
+      aliases: registered?.aliases ?? [],
+      state: this.state,
+      message: this.message,
+      flavor: this.flavor,
+      loadedAt: this.loadedAt,
+      pids: this.runtime?.pids() ?? [],
+      metrics: this.metrics.snapshot(),
+      // Runtime calls and the requests and rows they carried: requests / calls is the mean batch size.
+      batching: this.queue.snapshot(),
+    };
   }
 
   /** Resolves once no request routed here is unanswered, or after `timeoutMs`; true when drained. */

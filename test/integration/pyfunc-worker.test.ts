@@ -5,15 +5,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import {
-  ModelPredictionError,
-  PyfuncRuntime,
-  type PyfuncRuntimeOptions,
-  type WorkerEvent,
-} from '../../container/src/runtimes/pyfunc-worker';
+import { FrameError, ModelPredictionError, PredictionError, RuntimeUnavailableError } from '../../container/src/errors';
+import { PyfuncRuntime, type PyfuncRuntimeOptions, type WorkerEvent } from '../../container/src/runtimes/pyfunc-worker';
 import { checkCondaChannels, type PythonEnvironmentOptions, pythonFor } from '../../container/src/runtimes/python-env';
-import { type LoadSpec, PredictionError, RuntimeUnavailableError } from '../../container/src/runtimes/runtime';
-import { encodeFrame, FrameDecoder, FrameError } from '../../container/src/runtimes/worker-protocol';
+import type { LoadSpec } from '../../container/src/runtimes/runtime';
+import { encodeFrame, FrameDecoder } from '../../container/src/runtimes/worker-protocol';
 import type { ScoringInput } from '../../container/src/scoring/input';
 import type { ArtifactInfo } from '../../core/registry/model';
 import { FIXTURES, IRIS_MODEL, REPO_ROOT } from '../helpers/paths';

@@ -6,8 +6,8 @@
  * admitted within the task's memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PredictionError } from '../../container/src/errors';
 import { PyfuncRuntime } from '../../container/src/runtimes/pyfunc-worker';
-import { PredictionError } from '../../container/src/runtimes/runtime';
 import { DEFAULT_MAX_JSON_DEPTH } from '../../core/shared/json-limits';
 import {
   IRIS_COLUMNS,

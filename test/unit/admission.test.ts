@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryAdmission } from '../../container/src/admission';
-import { ScoringError } from '../../container/src/scoring/parse';
+import { ScoringError } from '../../container/src/errors';
 
 const MIB = 1024 * 1024;
 

@@ -6,13 +6,9 @@ import {
   samePredictions,
   splitPredictions,
 } from '../../container/src/batching';
+import { PredictionError, RuntimeUnavailableError } from '../../container/src/errors';
 import { RequestQueue } from '../../container/src/request-queue';
-import {
-  type ModelRuntime,
-  type Prediction,
-  PredictionError,
-  RuntimeUnavailableError,
-} from '../../container/src/runtimes/runtime';
+import type { ModelRuntime, Prediction } from '../../container/src/runtimes/runtime';
 import type { Json, ScoringInput, ScoringRequest } from '../../container/src/scoring/input';
 
 const table = (rows: number[][], columns = ['a', 'b']): ScoringRequest => ({

@@ -1,7 +1,7 @@
 import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { PredictionError } from '../../container/src/errors';
 import { outputsText, recordsText, tensorFromJson, type ValueInfo } from '../../container/src/runtimes/onnx-tensors';
-import { PredictionError } from '../../container/src/runtimes/runtime';
 
 /** A seeded generator, so a failure can be replayed. */
 function random(seed: number) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseScoringRequest, ScoringError } from '../../container/src/scoring/parse';
+import { ScoringError } from '../../container/src/errors';
+import { parseScoringRequest } from '../../container/src/scoring/parse';
 import { allStringsWellFormed, DEFAULT_MAX_JSON_DEPTH, jsonDepth, jsonTooDeep } from '../../core/shared/json-limits';
 
 const nested = (depth: number, leaf = '1') => `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseScoringRequest, ScoringError } from '../../container/src/scoring/parse';
+import { ScoringError } from '../../container/src/errors';
+import { parseScoringRequest } from '../../container/src/scoring/parse';
 import { answerProtocol, responseBody } from '../../container/src/scoring/respond';
 
 const json = (body: unknown, contentType = 'application/json') =>

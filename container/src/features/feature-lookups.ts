@@ -6,8 +6,9 @@
  * or does not answer in time fails the whole request (503), never a partial prediction.
  */
 import type { BoundLookup, FeatureSpec } from '../../../core/features/feature-spec';
+import { ScoringError, StoreUnavailableError } from '../errors';
 import type { Json, ScoringInput } from '../scoring/input';
-import { NUMBER, ScoringError } from '../scoring/parse';
+import { NUMBER } from '../scoring/parse';
 import { type FeatureRow, type KeyValues, keyId, type StoreReader } from './store-readers';
 
 /** The outcome of one request's lookups, for the version's metrics. */
@@ -15,16 +16,6 @@ export interface LookupStats {
   readonly keys: number;
   readonly misses: number;
   readonly cacheHits: number;
-}
-
-/** A store failed or timed out: the request gets a 503 naming it. */
-export class StoreUnavailableError extends ScoringError {
-  constructor(
-    readonly storeName: string,
-    message: string,
-  ) {
-    super(503, 'TEMPORARILY_UNAVAILABLE', message);
-  }
 }
 
 /** Values (and misses) kept for a short while, per lookup; off unless the spec asks. */

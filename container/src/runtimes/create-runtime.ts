@@ -1,6 +1,8 @@
 /**
  * Which runtime serves a version: its `onnx` flavor natively in the host, else its
- * `python_function` flavor in a pool of Python workers, in the environment the version declares.
+ * `python_function` flavor in a pool of Python workers, in the environment the version declares
+ * (the loader setting chooses how the worker loads it). The host knows runtimes only through
+ * this module and the ModelRuntime interface.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { HostSettings } from '../settings';
@@ -41,4 +43,15 @@ export async function createRuntime(spec: LoadSpec, choice: RuntimeChoice): Prom
     logger: (line) => choice.logger.info('worker', { line }),
     onEvent: choice.onWorkerEvent,
   });
+}
+
+/** A version's pool of Python workers, which follows the model's worker setting live. */
+export interface WorkerPool {
+  readonly workerCount: number;
+  resize(workers: number): Promise<void>;
+}
+
+/** The runtime's worker pool; undefined for a runtime without workers (ONNX). */
+export function workerPoolOf(runtime: ModelRuntime | undefined): WorkerPool | undefined {
+  return runtime instanceof PyfuncPool ? runtime : undefined;
 }

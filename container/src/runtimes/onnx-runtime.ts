@@ -5,10 +5,11 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
+import { PredictionError, RuntimeUnavailableError } from '../errors';
 import type { Json, ScoringInput } from '../scoring/input';
 import type { JsonText } from '../scoring/json-text';
 import { list, outputsText, recordsText, tensorFromJson, type ValueInfo, valueInfo } from './onnx-tensors';
-import { type LoadSpec, type ModelRuntime, type Prediction, PredictionError, RuntimeUnavailableError } from './runtime';
+import type { LoadSpec, ModelRuntime, Prediction } from './runtime';
 
 const DEFAULT_MODEL_FILE = 'model.onnx';
 

@@ -6,9 +6,9 @@
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
+import { PredictionError } from '../errors';
 import type { Json } from '../scoring/input';
 import { JsonText } from '../scoring/json-text';
-import { PredictionError } from './runtime';
 
 /** Element types this runtime converts JSON values to and from. */
 export const ELEMENT_TYPES = [

@@ -3,6 +3,7 @@
  * calls outstanding, so a crash of one worker leaves the others serving while it restarts. The
  * pool can grow or shrink while it serves; a worker leaving it finishes its calls first.
  */
+import { RuntimeUnavailableError } from '../errors';
 import type { Json, ScoringInput } from '../scoring/input';
 import {
   PYTHON_MEMORY_PER_BODY_BYTE,
@@ -10,7 +11,7 @@ import {
   type PyfuncRuntimeOptions,
   type WorkerEvent,
 } from './pyfunc-worker';
-import { type LoadSpec, type ModelRuntime, type Prediction, RuntimeUnavailableError } from './runtime';
+import type { LoadSpec, ModelRuntime, Prediction } from './runtime';
 
 /** How often a shrinking pool checks whether a leaving worker has finished its calls. */
 const RETIRE_POLL_MS = 50;

@@ -6,8 +6,9 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ModelPredictionError, PredictionError, RuntimeUnavailableError } from '../errors';
 import type { Json, ScoringInput } from '../scoring/input';
-import { type LoadSpec, type ModelRuntime, type Prediction, PredictionError, RuntimeUnavailableError } from './runtime';
+import type { LoadSpec, ModelRuntime, Prediction } from './runtime';
 import {
   encodeFrame,
   FrameDecoder,
@@ -42,17 +43,6 @@ export interface PyfuncRuntimeOptions {
   readonly logger?: (line: string) => void;
   /** Extra environment variables for the worker process. */
   readonly env?: Readonly<Record<string, string>>;
-}
-
-/** Error from a model failure inside predict (MLflow's "unexpected error"), with the Python traceback. */
-export class ModelPredictionError extends PredictionError {
-  constructor(
-    errorCode: 'INVALID_PARAMETER_VALUE' | 'BAD_REQUEST',
-    message: string,
-    readonly stackTrace: string,
-  ) {
-    super(errorCode, message);
-  }
 }
 
 /**

@@ -22,22 +22,6 @@ export interface Prediction {
   readonly text?: JsonText;
 }
 
-/** A failure the caller caused (bad input for this model): becomes a 4xx with MLflow's code. */
-export class PredictionError extends Error {
-  constructor(
-    readonly errorCode: 'INVALID_PARAMETER_VALUE' | 'BAD_REQUEST',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PredictionError';
-  }
-}
-
-/** The runtime cannot answer (worker crashed, not loaded): becomes a retry-safe 503. */
-export class RuntimeUnavailableError extends Error {
-  override name = 'RuntimeUnavailableError';
-}
-
 export interface ModelRuntime {
   /** The flavor this runtime serves the version with (`python_function`, `onnx`). */
   readonly flavor: string;
@@ -47,7 +31,7 @@ export interface ModelRuntime {
    */
   readonly memoryPerBodyByte: number;
   load(): Promise<void>;
-  /** Predicts for one request; rejects with PredictionError or RuntimeUnavailableError. */
+  /** Predicts for one request; rejects with PredictionError or RuntimeUnavailableError (errors.ts). */
   predict(input: ScoringInput, params?: { readonly [key: string]: Json }): Promise<Prediction>;
   unload(): Promise<void>;
   ready(): boolean;

@@ -2,6 +2,7 @@
  * The frames the model host and a Python pyfunc worker exchange over the worker's stdin/stdout:
  * a 4-byte big-endian unsigned length, then that many bytes of UTF-8 JSON.
  */
+import { FrameError } from '../errors';
 import type { Json, ScoringInput } from '../scoring/input';
 
 /**
@@ -83,11 +84,6 @@ export type PredictReply =
     };
 
 export type WorkerMessage = ReadyEvent | FailedEvent | PredictReply;
-
-/** Thrown for bytes on the wire that are not a valid frame; the stream cannot be trusted after it. */
-export class FrameError extends Error {
-  override name = 'FrameError';
-}
 
 /** One frame holding `message` as JSON. */
 export function encodeFrame(message: unknown): Buffer {

@@ -5,19 +5,8 @@
  */
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DEFAULT_MAX_JSON_DEPTH, jsonDepth, tooDeepMessage } from '../../../core/shared/json-limits';
+import { ScoringError } from '../errors';
 import type { Json, Protocol, ScoringInput, ScoringRequest } from './input';
-
-/** A request the host refuses before any model sees it. */
-export class ScoringError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorCode: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ScoringError';
-  }
-}
 
 const FORMAT_KEYS = ['dataframe_records', 'dataframe_split', 'instances', 'inputs'] as const;
 const FORMAT_SET = "{'dataframe_records', 'dataframe_split', 'instances', 'inputs'}";
