@@ -8,8 +8,9 @@
 import path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { localArtifactDir, type ModelRegistry, type SourcePolicy } from '../../core/registry';
+import { localArtifactDir, type SourcePolicy } from '../../core/registry';
 import type { ModelVersion, RegisteredModel, ServingEventType } from '../../core/registry/model';
+import type { ServingControl } from '../../core/serving/serving';
 import type { BatchingSettings } from './batching';
 import { prepareFeatureLookups, readFeatureSpec, StoreClients } from './features/load';
 import { RefResolver } from './ref-resolver';
@@ -21,7 +22,7 @@ import { ServedVersion } from './served-version';
 import type { HostSettings } from './settings';
 
 export interface HostDeps {
-  readonly registry: ModelRegistry;
+  readonly serving: ServingControl;
   readonly sources: SourcePolicy;
   readonly settings: HostSettings;
   readonly logger: Logger;
@@ -96,7 +97,7 @@ export class ModelHost {
     if (this.stopped) return;
     let snapshot: Snapshot;
     try {
-      const read = await this.deps.registry.servingSnapshot(this.modelName);
+      const read = await this.deps.serving.servingSnapshot(this.modelName);
       snapshot = { model: read.model, versions: read.versions, serving: read.serving, at: Date.now() };
       this.missingModel = false;
     } catch (error) {
@@ -160,7 +161,7 @@ export class ModelHost {
     const key = `${this.deps.settings.revision}:${allReady}:${all.length}:${ready}`;
     if (this.lastReport?.key === key && Date.now() - this.lastReport.at < REPORT_HEARTBEAT_MS) return;
     try {
-      await this.deps.registry.recordHostReport(this.modelName, {
+      await this.deps.serving.recordHostReport(this.modelName, {
         revision: this.deps.settings.revision,
         allReady,
         live: all.length,
@@ -323,7 +324,7 @@ export class ModelHost {
     served.state = state;
     served.message = message;
     try {
-      await this.deps.registry.recordServingStatus(
+      await this.deps.serving.recordServingStatus(
         {
           name: this.modelName,
           version: served.version,
@@ -344,7 +345,7 @@ export class ModelHost {
 
   private async event(type: ServingEventType, message: string, version?: number): Promise<void> {
     try {
-      await this.deps.registry.recordServingEvent({ name: this.modelName, type, message, version });
+      await this.deps.serving.recordServingEvent({ name: this.modelName, type, message, version });
     } catch (error) {
       this.deps.logger.warn('could not record serving event', { type, error: error as Error });
     }

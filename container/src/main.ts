@@ -1,7 +1,8 @@
 /** The model host's entry point: the program each serving task (and the local twin's host process) runs. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { NO_EVENTS } from '../../core/events/domain-events';
-import { createRegistry, parseSourceRoots, SourcePolicy } from '../../core/registry';
+import { parseSourceRoots, SourcePolicy } from '../../core/registry';
+import { createServingControl } from '../../core/serving/index';
 import { MemoryAdmission } from './admission';
 import { DataPlane } from './data-plane';
 import { ModelHost } from './host';
@@ -14,13 +15,9 @@ const logger = new Logger({
   persistentKeys: { model: settings.modelName, host: settings.hostId },
 });
 
-const registry = createRegistry({
-  tableName: settings.registryTable,
-  sourceRoots: settings.sourceRoots,
-  events: NO_EVENTS,
-});
+const serving = createServingControl({ tableName: settings.registryTable, events: NO_EVENTS });
 const host = new ModelHost({
-  registry,
+  serving,
   sources: new SourcePolicy(parseSourceRoots(settings.sourceRoots)),
   settings,
   logger,
