@@ -6,8 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -17,8 +15,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   conditional,
+  deleteItems,
   documentClient,
   findModelItem,
+  getItems,
   getModelItem,
   isConditionFailure,
   queryAll,
@@ -26,6 +26,7 @@ import {
 import {
   BY_KIND,
   BY_RUN,
+  type Key,
   KIND,
   modelKey,
   modelPk,
@@ -317,7 +318,7 @@ export class RegistryTable {
 
   private async deleteModelChildren(modelId: string): Promise<void> {
     const keys = (
-      await this.queryAll({
+      await queryAll(this.doc, {
         TableName: this.tableName,
         KeyConditionExpression: 'PK = :pk',
         ExpressionAttributeValues: { ':pk': modelPk(modelId) },
@@ -325,15 +326,7 @@ export class RegistryTable {
         ConsistentRead: true,
       })
     ).filter((item) => item.SK !== SORT_KEY.model);
-    for (let i = 0; i < keys.length; i += 25) {
-      let pending = keys.slice(i, i + 25).map((item) => ({ DeleteRequest: { Key: { PK: item.PK, SK: item.SK } } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = (out.UnprocessedItems?.[this.tableName] as typeof pending | undefined) ?? [];
-        if (attempt > 8 && pending.length > 0) throw new Error('DynamoDB left deletes unprocessed');
-      }
-    }
+    await deleteItems(this.doc, this.tableName, keys as Key[]);
   }
 
   /** Every model, in name order (the ByKind index), optionally only names starting with `prefix`. */
@@ -344,25 +337,12 @@ export class RegistryTable {
       KeyConditionExpression: prefix ? 'GSI1PK = :k AND begins_with(GSI1SK, :p)' : 'GSI1PK = :k',
       ExpressionAttributeValues: prefix ? { ':k': KIND.model, ':p': prefix } : { ':k': KIND.model },
     };
-    return (await this.queryAll(input)).map(toModel);
+    return (await queryAll(this.doc, input)).map(toModel);
   }
 
   async getModelsByIds(modelIds: readonly string[]): Promise<Map<string, ModelRecord>> {
-    const found = new Map<string, ModelRecord>();
-    const unique = [...new Set(modelIds)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map(modelKey);
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-        const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) found.set(item.modelId as string, toModel(item));
-        keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        if (attempt > 8 && keys.length > 0) throw new Error('DynamoDB left model reads unprocessed');
-      }
-    }
-    return found;
+    const items = await getItems(this.doc, this.tableName, [...new Set(modelIds)].map(modelKey));
+    return new Map(items.map((item) => [item.modelId as string, toModel(item)]));
   }
 
   // ---- model versions ----------------------------------------------------------------
@@ -425,7 +405,7 @@ export class RegistryTable {
 
   /** All versions of one model, oldest first. */
   async listVersions(modelId: string): Promise<VersionRecord[]> {
-    const items = await this.queryAll({
+    const items = await queryAll(this.doc, {
       TableName: this.tableName,
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :v)',
       ExpressionAttributeValues: { ':pk': modelPk(modelId), ':v': PREFIX.version },
@@ -436,7 +416,7 @@ export class RegistryTable {
 
   /** Every version in the registry (the ByKind index). */
   async listAllVersions(): Promise<VersionRecord[]> {
-    const items = await this.queryAll({
+    const items = await queryAll(this.doc, {
       TableName: this.tableName,
       IndexName: BY_KIND.name,
       KeyConditionExpression: 'GSI1PK = :k',
@@ -447,7 +427,7 @@ export class RegistryTable {
 
   /** Versions created from one run (the ByRun index). */
   async listVersionsByRun(runId: string): Promise<VersionRecord[]> {
-    const items = await this.queryAll({
+    const items = await queryAll(this.doc, {
       TableName: this.tableName,
       IndexName: BY_RUN.name,
       KeyConditionExpression: 'GSI2PK = :r',
@@ -499,9 +479,5 @@ export class RegistryTable {
       new GetCommand({ TableName: this.tableName, Key: servingModelKey(modelId), ConsistentRead: true }),
     );
     return out.Item?.state as string | undefined;
-  }
-
-  private queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    return queryAll(this.doc, input);
   }
 }

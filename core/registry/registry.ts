@@ -13,6 +13,7 @@ import { alreadyExists, invalidParameter, MlflowError, notFound } from '../share
 import { type ArtifactReader, inspectArtifact } from './artifacts';
 import type { ModelRecord, RegistryTable, VersionRecord } from './dynamo-store';
 import { readInputExample, type ScoringRequestBody } from './input-example';
+import { withModelLease } from './leases';
 import { type ArtifactInfo, canonicalStage, type ModelVersion, type Page, STAGES, type Stage } from './model';
 import { type SearchRequest, searchModelVersions, searchRegisteredModels } from './registry-search';
 import type { SourcePolicy } from './sources';
@@ -53,10 +54,6 @@ export interface RegistryDeps {
   /** Called when a change was stored but its domain event could not be published. */
   readonly onPublishError?: (error: unknown, events: readonly DomainEvent[]) => void;
 }
-
-/** How long a model lease lasts if its holder dies, and how long a caller waits for one. */
-const LEASE_TTL_MS = 30_000;
-const LEASE_WAIT_MS = 20_000;
 
 export class ModelRegistry {
   private readonly table: RegistryTable;
@@ -327,7 +324,7 @@ export class ModelRegistry {
     }
     const model = await this.requireModel(name);
     const run = () => this.applyTransition(model, version, stage, archiveExistingVersions);
-    return archiveExistingVersions ? this.withModelLease(model, 'stages', run) : run();
+    return archiveExistingVersions ? withModelLease(this.table, this.clock, model, 'stages', run) : run();
   }
 
   private async applyTransition(
@@ -374,31 +371,6 @@ export class ModelRegistry {
     await this.table.touchModel(model.modelId, now);
     await this.emit(...events);
     return versionView(model, changed.after);
-  }
-
-  /** Runs `work` holding a lease on the model; waits (bounded) while another holder has it. */
-  private async withModelLease<T>(model: ModelRecord, purpose: string, work: () => Promise<T>): Promise<T> {
-    const deadline = this.clock.now() + LEASE_WAIT_MS;
-    let delay = 5;
-    for (;;) {
-      const token = await this.table.acquireModelLease(model.modelId, purpose, LEASE_TTL_MS, this.clock.now());
-      if (token) {
-        try {
-          return await work();
-        } finally {
-          await this.table.releaseModelLease(model.modelId, purpose, token);
-        }
-      }
-      if (!(await this.table.getModelById(model.modelId))) throw modelNotFound(model.name);
-      if (this.clock.now() > deadline) {
-        throw new MlflowError(
-          'TEMPORARILY_UNAVAILABLE',
-          `Another stage transition of '${model.name}' is in progress; try again.`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
-      delay = Math.min(delay * 2, 200);
-    }
   }
 
   async setModelVersionTag(name: string, version: number, key: string, value: string): Promise<void> {

@@ -4,8 +4,15 @@
  * DynamoDB-API server), paged queries, and reading a model's item by id or by name.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ATTR, modelKey, nameKey } from './layout';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ATTR, type Key, modelKey, nameKey } from './layout';
 
 export type Item = Record<string, unknown>;
 
@@ -41,6 +48,41 @@ export async function queryAll(doc: DynamoDBDocumentClient, input: QueryCommandI
     startKey = out.LastEvaluatedKey;
   } while (startKey);
   return items;
+}
+
+/** Waits before retrying what DynamoDB left unprocessed: growing, at most a second. */
+const backOff = (attempt: number) =>
+  attempt > 0 ? new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt))) : Promise.resolve();
+
+/** Reads items by key (consistently), in batches, retrying what DynamoDB left unprocessed; absent items are left out. */
+export async function getItems(doc: DynamoDBDocumentClient, tableName: string, keys: readonly Key[]): Promise<Item[]> {
+  const found: Item[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Item[] = keys.slice(i, i + 100).map((k) => ({ ...k }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      await backOff(attempt);
+      const out = await doc.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      found.push(...(out.Responses?.[tableName] ?? []));
+      pending = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      if (attempt > 8 && pending.length > 0) throw new Error('DynamoDB left reads unprocessed');
+    }
+  }
+  return found;
+}
+
+/** Deletes items by key, in batches, retrying what DynamoDB left unprocessed. */
+export async function deleteItems(doc: DynamoDBDocumentClient, tableName: string, keys: readonly Key[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 25) {
+    let pending = keys.slice(i, i + 25).map(({ PK, SK }) => ({ DeleteRequest: { Key: { PK, SK } } }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      await backOff(attempt);
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = (out.UnprocessedItems?.[tableName] as typeof pending | undefined) ?? [];
+      if (attempt > 8 && pending.length > 0) throw new Error('DynamoDB left deletes unprocessed');
+    }
+  }
 }
 
 /** A model's item by its id (which survives renames). */
