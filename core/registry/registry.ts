@@ -451,7 +451,7 @@ export class ModelRegistry {
       );
     }
     const recorded = await this.table.recordedServingState(model.modelId);
-    if (recorded !== undefined && recorded !== 'STOPPED') {
+    if (recorded && recorded !== 'STOPPED') {
       throw new MlflowError(
         'INVALID_STATE',
         `Cannot ${action} '${model.name}' while its serving task is still being torn down; try again shortly.`,
