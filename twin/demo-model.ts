@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { ModelVersion } from '../core/registry/model';
 import type { ModelRegistry } from '../core/registry/registry';
 import type { SourcePolicy } from '../core/registry/sources';
+import type { ServingControl } from '../core/serving/serving';
 
 export interface DemoModel {
   readonly name: string;
@@ -54,21 +55,25 @@ const exists = (registry: ModelRegistry, name: string) =>
  * source rather than adding another. If a step fails on a model this call created, the model
  * is deleted again; on one that was there before, the next start tries again.
  */
-export async function serveDemoModel(registry: ModelRegistry, model: DemoModel): Promise<DemoServing> {
+export async function serveDemoModel(
+  registry: ModelRegistry,
+  serving: ServingControl,
+  model: DemoModel,
+): Promise<DemoServing> {
   const created = !(await exists(registry, model.name));
   if (created) {
     await registry.createRegisteredModel({ name: model.name, creator: 'admin', description: model.description });
   }
   try {
-    const serving = (await registry.getRegisteredModel(model.name)).serving;
-    if (serving) return serving.enabled ? 'enabled' : 'disabled';
+    const config = (await registry.getRegisteredModel(model.name)).serving;
+    if (config) return config.enabled ? 'enabled' : 'disabled';
     await model.prepare();
     const versions = (await registry.searchModelVersions({ filter: `name = '${model.name}'` })).items;
     if (!versions.some((v) => v.currentStage === 'Production' && v.status === 'READY')) {
       const version = await readyDemoVersion(registry, model, versions);
       await registry.transitionModelVersionStage(model.name, version.version, 'Production', false);
     }
-    await registry.enableServing(model.name);
+    await serving.enableServing(model.name);
     return 'enabled';
   } catch (error) {
     if (created) await registry.deleteRegisteredModel(model.name).catch(() => undefined);

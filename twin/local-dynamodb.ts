@@ -11,7 +11,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { REGISTRY_TABLE_SCHEMA } from '../core/registry/table-schema';
+import { REGISTRY_TABLE_SCHEMA } from '../core/table/layout';
 import { LOCAL_AWS, listenOnLoopback } from './loopback';
 
 export interface LocalDynamo {

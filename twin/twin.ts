@@ -10,14 +10,15 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AccessControl } from '../core/auth/access';
 import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from '../core/auth/rate-limit';
+import { createControlPlane } from '../core/control-plane';
 import { buildDeployModelDefinition, type DeployModelSettings } from '../core/deploy/deploy-model';
 import { DEPLOY_TRIGGERS } from '../core/deploy/triggers';
 import type { DomainEvent } from '../core/events/domain-events';
 import { InProcessBus } from '../core/events/in-process-bus';
 import type { OnlineStores } from '../core/features/online-stores';
-import { createAccessControl, createRegistry } from '../core/registry';
 import type { ModelRegistry } from '../core/registry/registry';
 import { parseSourceRoots, SourcePolicy } from '../core/registry/sources';
+import type { ServingControl } from '../core/serving/serving';
 import { MlflowError } from '../core/shared/errors';
 import { createAccessHandler } from '../lambdas/access/app';
 import { PERMISSIONS_PREFIX, TOKENS_PREFIX } from '../lambdas/access/routes';
@@ -82,6 +83,7 @@ export interface Twin {
   readonly home: string;
   readonly artifactDir: string;
   readonly registry: ModelRegistry;
+  readonly serving: ServingControl;
   readonly bus: InProcessBus;
   readonly dynamo: LocalDynamo;
   readonly ecs: LocalEcs;
@@ -165,16 +167,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       onHandlerError: (error, event) =>
         logger.error('event handler failed', { error: error as Error, eventType: event.type }),
     });
-    const registry = createRegistry({
+    const { registry, serving, access } = createControlPlane({
       tableName: TWIN_TABLE,
       sourceRoots,
       events: bus,
       dynamodb: dynamo.clientConfig,
-    });
-    const access = createAccessControl({
-      tableName: TWIN_TABLE,
-      dynamodb: dynamo.clientConfig,
-      cacheTtlMs: options.authCacheTtlMs,
+      authCacheTtlMs: options.authCacheTtlMs,
     });
     const bootstrap = await access.bootstrapAdmin('admin', options.adminToken);
 
@@ -225,7 +223,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       },
       onTaskStopped: (serviceName, modelName, reason) => {
         if (!modelName) return;
-        void registry
+        void serving
           .recordServingEvent({
             name: modelName,
             type: 'TASK_STOPPED',
@@ -257,7 +255,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       ['ModelVersionCreated'],
     );
     bus.subscribe(async (event: DomainEvent) => {
-      const status = await registry.modelServingStatus(event.modelName).catch(() => undefined);
+      const status = await serving.modelServingStatus(event.modelName).catch(() => undefined);
       // Events of models that were never served start no execution.
       if (status?.config) runner.request(event.modelName, event.type);
     }, DEPLOY_TRIGGERS);
@@ -267,7 +265,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const observability = new TwinObservability(home, (model) => localEcs.tasksForModel(model));
     const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
     const limiter = rateLimit === 'off' ? undefined : new RateLimiter(rateLimit.perSecond, rateLimit.burst);
-    const accessHandler = createAccessHandler({ registry, access });
+    const accessHandler = createAccessHandler({ access });
     const webConsole = await consoleReady;
     gateway = await startGateway(
       [
@@ -282,7 +280,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         {
           prefix: SERVING_PREFIX,
           functionName: 'mlserve-serving',
-          handler: createServingHandler({ registry, observability, access }),
+          handler: createServingHandler({ registry, serving, observability, access }),
         },
         { prefix: TOKENS_PREFIX, functionName: 'mlserve-access', handler: accessHandler },
         { prefix: PERMISSIONS_PREFIX, functionName: 'mlserve-access', handler: accessHandler },
@@ -307,7 +305,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     // ---- enabled models come back up on their own; the periodic reconcile catches anything missed
     localEcs.resume();
     const reconcile = async () => {
-      for (const model of await registry.servingModels().catch(() => []))
+      for (const model of await serving.servingModels().catch(() => []))
         runner.request(model.name, 'periodic reconcile');
     };
     await reconcile();
@@ -318,7 +316,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     reconcileTimer?.unref();
 
     const demo = options.demo
-      ? await registerDemo(registry, artifactDir, started.url, dynamo, stores, sourceRoots)
+      ? await registerDemo(registry, serving, artifactDir, started.url, dynamo, stores, sourceRoots)
       : undefined;
 
     return {
@@ -326,6 +324,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       home,
       artifactDir,
       registry,
+      serving,
       bus,
       dynamo,
       ecs: localEcs,
@@ -374,6 +373,7 @@ interface DemoOutcome {
  */
 async function registerDemo(
   registry: ModelRegistry,
+  serving: ServingControl,
   artifactDir: string,
   url: string,
   dynamo: LocalDynamo,
@@ -427,7 +427,7 @@ async function registerDemo(
 
   let irisServing: Awaited<ReturnType<typeof serveDemoModel>>;
   try {
-    irisServing = await serveDemoModel(registry, iris);
+    irisServing = await serveDemoModel(registry, serving, iris);
   } catch (error) {
     return { problems: [await setupProblem(DEMO_MODEL, error)] };
   }
@@ -435,11 +435,11 @@ async function registerDemo(
   let featuresServed: NonNullable<Twin['demo']>['features'];
   if (features) {
     try {
-      const serving = await serveDemoModel(registry, features);
+      const featuresServing = await serveDemoModel(registry, serving, features);
       featuresServed = {
         model: FEATURE_DEMO_MODEL,
         curl: featureDemoCurl(url),
-        ...(serving === 'disabled' ? { servingDisabled: true } : {}),
+        ...(featuresServing === 'disabled' ? { servingDisabled: true } : {}),
       };
     } catch (error) {
       problems.push(await setupProblem(FEATURE_DEMO_MODEL, error));

@@ -13,7 +13,7 @@ import type { BatchingSettings } from './batching';
 import { StoreClients } from './features/load';
 import { RefResolver } from './ref-resolver';
 import { RefRoutes, registryHolders } from './ref-routes';
-import type { HostRegistry, ServingSnapshot } from './registry-port';
+import type { HostServing, ServingSnapshot } from './serving-port';
 import { createRuntime, workerPoolOf } from './runtimes/create-runtime';
 import type { LoadSpec, ModelRuntime } from './runtimes/runtime';
 import { ServedVersion } from './served-version';
@@ -21,7 +21,7 @@ import type { HostSettings } from './settings';
 import { fetchVersion } from './version-files';
 
 export interface HostDeps {
-  readonly registry: HostRegistry;
+  readonly serving: HostServing;
   readonly sources: SourcePolicy;
   readonly settings: HostSettings;
   readonly logger: Logger;
@@ -88,7 +88,7 @@ export class ModelHost {
     if (this.stopped) return;
     let snapshot: Snapshot;
     try {
-      const read = await this.deps.registry.servingSnapshot(this.modelName);
+      const read = await this.deps.serving.servingSnapshot(this.modelName);
       snapshot = { model: read.model, versions: read.versions, serving: read.serving, at: Date.now() };
       this.missingModel = false;
     } catch (error) {
@@ -153,7 +153,7 @@ export class ModelHost {
     const key = `${this.deps.settings.revision}:${allReady}:${all.length}:${ready}`;
     if (this.lastReport?.key === key && Date.now() - this.lastReport.at < REPORT_HEARTBEAT_MS) return;
     try {
-      await this.deps.registry.recordHostReport(this.modelName, {
+      await this.deps.serving.recordHostReport(this.modelName, {
         revision: this.deps.settings.revision,
         allReady,
         live: all.length,
@@ -303,7 +303,7 @@ export class ModelHost {
     served.state = state;
     served.message = message;
     try {
-      await this.deps.registry.recordServingStatus(
+      await this.deps.serving.recordServingStatus(
         {
           name: this.modelName,
           version: served.version,
@@ -324,7 +324,7 @@ export class ModelHost {
 
   private async event(type: ServingEventType, message: string, version?: number): Promise<void> {
     try {
-      await this.deps.registry.recordServingEvent({ name: this.modelName, type, message, version });
+      await this.deps.serving.recordServingEvent({ name: this.modelName, type, message, version });
     } catch (error) {
       this.deps.logger.warn('could not record serving event', { type, error: error as Error });
     }

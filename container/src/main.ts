@@ -1,12 +1,13 @@
 /** The model host's entry point: the program each serving task (and the local twin's host process) runs. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { NO_EVENTS } from '../../core/events/domain-events';
-import { createRegistry, parseSourceRoots, SourcePolicy } from '../../core/registry';
+import { parseSourceRoots, SourcePolicy } from '../../core/registry';
+import { createServingControl } from '../../core/serving/index';
 import { MemoryAdmission } from './admission';
 import { DataPlane } from './data-plane';
 import { ModelHost } from './host';
 import { HostServer } from './http-server';
-import type { HostRegistry } from './registry-port';
+import type { HostServing } from './serving-port';
 import { readSettings } from './settings';
 
 const settings = readSettings();
@@ -15,15 +16,11 @@ const logger = new Logger({
   persistentKeys: { model: settings.modelName, host: settings.hostId },
 });
 
-// What the host reads from and reports to (registry-port.ts).
-const registry: HostRegistry = createRegistry({
-  tableName: settings.registryTable,
-  sourceRoots: settings.sourceRoots,
-  events: NO_EVENTS,
-});
+// What the host reads from and reports to (serving-port.ts).
+const serving: HostServing = createServingControl({ tableName: settings.registryTable, events: NO_EVENTS });
 
 const host = new ModelHost({
-  registry,
+  serving,
   sources: new SourcePolicy(parseSourceRoots(settings.sourceRoots)),
   settings,
   logger,

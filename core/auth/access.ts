@@ -6,9 +6,9 @@
  * a revoked token or a changed permission takes effect within the TTL.
  */
 
-import type { RegistryTable, TokenRecord } from '../registry/dynamo-store';
-import { isModelName, principalProblem } from '../registry/validation';
-import { MlflowError, notFound } from '../shared/errors';
+import { isModelName, permissionLevelProblem, principalProblem, validateModelName } from '../registry/validation';
+import { invalidParameter, MlflowError, notFound } from '../shared/errors';
+import type { AccessTable, ModelAcl, TokenRecord } from './access-store';
 import { includes, isPermissionLevel, PERMISSION_LEVELS, type PermissionLevel } from './levels';
 import { hashTokenSecret, newTokenSecret, tokenFromAuthorization, tokenIdOf } from './secrets';
 
@@ -67,7 +67,7 @@ export class AccessControl {
   private readonly keys?: TokenKeys;
 
   constructor(
-    private readonly table: RegistryTable,
+    private readonly table: AccessTable,
     options: { cacheTtlMs?: number; now?: () => number; keys?: TokenKeys } = {},
   ) {
     this.cacheTtlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
@@ -114,8 +114,8 @@ export class AccessControl {
     const now = this.now();
     const cached = this.levels.get(key);
     if (cached && cached.until > now) return cached.value;
-    const record = await this.table.findModel(model);
-    const held = record?.permissions[caller.principal];
+    const acl = await this.table.modelAcl(model);
+    const held = acl?.permissions[caller.principal];
     const level = isPermissionLevel(held) ? held : undefined;
     this.remember(this.levels, key, { value: level, until: now + this.cacheTtlMs });
     return level;
@@ -143,6 +143,43 @@ export class AccessControl {
   private remember<T>(cache: Map<string, Cached<T>>, key: string, entry: Cached<T>): void {
     if (cache.size > 10_000) cache.clear();
     cache.set(key, entry);
+  }
+
+  // ---- model permissions --------------------------------------------------------------
+
+  /** The model's access control list: principal -> permission level. */
+  async getPermissions(name: string): Promise<Record<string, string>> {
+    return { ...(await this.requireAcl(name)).permissions };
+  }
+
+  /** Sets (or, with a null level, removes) principals' levels on a model; returns the new list. */
+  async updatePermissions(
+    name: string,
+    changes: readonly { principal: string; level: string | null }[],
+    validLevels: readonly string[],
+  ): Promise<Record<string, string>> {
+    for (const change of changes) {
+      const problem =
+        principalProblem(change.principal) ??
+        (change.level === null ? undefined : permissionLevelProblem(change.level, validLevels));
+      if (problem !== undefined) throw invalidParameter(problem);
+    }
+    const acl = await this.requireAcl(name);
+    const next: Record<string, string> = { ...acl.permissions };
+    for (const change of changes) {
+      if (change.level === null) delete next[change.principal];
+      else next[change.principal] = change.level;
+    }
+    const updated = await this.table.setModelPermissions(acl.modelId, next);
+    if (!updated) throw modelNotFound(name);
+    return { ...updated };
+  }
+
+  private async requireAcl(name: string): Promise<ModelAcl> {
+    validateModelName(name);
+    const acl = await this.table.modelAcl(name);
+    if (!acl) throw modelNotFound(name);
+    return acl;
   }
 
   // ---- tokens ---------------------------------------------------------------------------
@@ -246,6 +283,10 @@ export class AccessControl {
     checkPrincipal(principal);
     await this.table.putPrincipal(principal, admin);
   }
+}
+
+function modelNotFound(name: string): MlflowError {
+  return notFound(`Registered Model with name=${name} not found`);
 }
 
 function checkPrincipal(principal: string): void {

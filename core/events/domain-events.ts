@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { STAGES } from '../registry/model';
+import { STAGES } from '../shared/stages';
 
 export const EVENT_SOURCE = 'mlserve.registry';
 
@@ -57,3 +57,22 @@ export interface EventPublisher {
 
 /** For callers that never change what events describe (the model host only reads models). */
 export const NO_EVENTS: EventPublisher = { publish: async () => undefined };
+
+/**
+ * Publishes events describing a change already stored. A failure to publish does not undo the
+ * change: it goes to `onError`, and the periodic reconcile converges anything that missed it.
+ */
+export async function publishStoredChange(
+  publisher: EventPublisher,
+  events: readonly NewDomainEvent[],
+  now: number,
+  onError?: (error: unknown, events: readonly DomainEvent[]) => void,
+): Promise<void> {
+  if (events.length === 0) return;
+  const built = events.map((e) => domainEvent(e, now));
+  try {
+    await publisher.publish(built);
+  } catch (error) {
+    onError?.(error, built);
+  }
+}

@@ -1,11 +1,11 @@
 /**
  * The identifiers the APIs take, as zod schemas over the registry's rules (`validation.ts`):
- * the registry, serving and access route tables all build their parameters from these, so a
+ * the registry, serving and access route tables all build their parameters from these (and
+ * `core/auth/identifiers.ts`), so a
  * value that create refuses is refused, with the same message, by every route — before any
  * of it reaches the table. A failed rule is a `custom` issue whose message is the whole answer.
  */
 import { z } from 'zod';
-import { PERMISSION_LEVELS } from '../auth/levels';
 import type { ServingBatchingChange } from './model';
 import {
   aliasProblem,
@@ -14,7 +14,6 @@ import {
   descriptionProblem,
   modelNameProblem,
   type Problem,
-  permissionLevelProblem,
   principalProblem,
   stageProblem,
   tagKeyProblem,
@@ -24,7 +23,7 @@ import {
 } from './validation';
 
 /** A string that must pass `rule`; the rule's problem becomes the issue's message. */
-function ruled(rule: (value: string) => Problem) {
+export function ruled(rule: (value: string) => Problem) {
   return z.string().superRefine((value, ctx) => {
     const problem = rule(value);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
@@ -75,8 +74,6 @@ export const tokenId = () =>
       ? undefined
       : `Invalid token_id '${v.length > 40 ? `${v.slice(0, 40)}…` : v}': a token id is 16 hexadecimal digits.`,
   );
-
-export const permissionLevel = () => ruled((v) => permissionLevelProblem(v, PERMISSION_LEVELS));
 
 /**
  * `batching` of update-cluster-config: `{"enabled", "max_batch_rows", "max_wait_ms"}`, any of

@@ -1,7 +1,6 @@
 /** Builds the registry from its configuration; the one way every part gets a registry. */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { AccessControl, type TokenKeys } from '../auth/access';
 import type { DomainEvent, EventPublisher } from '../events/domain-events';
 import { SourceArtifactReader } from './artifacts';
 import { RegistryTable } from './dynamo-store';
@@ -32,19 +31,6 @@ export function createRegistry(config: RegistryConfig): ModelRegistry {
 
 export { ArtifactError, localArtifactDir, SERVABLE_FLAVORS } from './artifacts';
 export * from './model';
-export type { RegisteredModelView, SearchRequest } from './registry';
+export type { Clock, RegisteredModelView, SearchRequest } from './registry';
 export { ModelRegistry } from './registry';
 export { parseSourceRoots, SourcePolicy } from './sources';
-
-/** Tokens and permissions over the same registry table. */
-export function createAccessControl(config: {
-  readonly tableName: string;
-  readonly dynamodb?: DynamoDBClientConfig;
-  readonly cacheTtlMs?: number;
-  readonly keys?: TokenKeys;
-}): AccessControl {
-  return new AccessControl(new RegistryTable(new DynamoDBClient(config.dynamodb ?? {}), config.tableName), {
-    cacheTtlMs: config.cacheTtlMs,
-    keys: config.keys,
-  });
-}

@@ -1,7 +1,8 @@
 /** The registry's domain types: what a registered model and a model version are. */
 
-export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
-export type Stage = (typeof STAGES)[number];
+import { STAGES, type Stage } from '../shared/stages';
+
+export { STAGES, type Stage };
 
 export const VERSION_STATUSES = ['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY'] as const;
 export type ModelVersionStatus = (typeof VERSION_STATUSES)[number];

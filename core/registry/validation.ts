@@ -239,3 +239,16 @@ export function batchingProblem(value: unknown, field = 'batching'): Problem {
   }
   return undefined;
 }
+
+/** Checks tags given in one request (their count, each key and value); answers them as a map. */
+export function checkTags(tags: readonly { key: string; value: string }[]): Record<string, string> {
+  if (tags.length > LIMITS.tagsPerRequest) {
+    throw invalidParameter(`At most ${LIMITS.tagsPerRequest} tags may be given at once; got ${tags.length}.`);
+  }
+  const out: Record<string, string> = {};
+  for (const { key, value } of tags) {
+    validateTag(key, value);
+    out[key] = value;
+  }
+  return out;
+}

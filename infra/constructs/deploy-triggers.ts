@@ -12,7 +12,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEPLOY_TRIGGERS } from '../../core/deploy/triggers';
 import { EVENT_SOURCE } from '../../core/events/domain-events';
-import { REGISTRY_TABLE_SCHEMA } from '../../core/registry/table-schema';
+import { REGISTRY_TABLE_SCHEMA } from '../../core/table/layout';
 import { MlserveFunction } from './mlserve-function';
 
 export interface DeployTriggersProps {

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, type ITableV2, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { REGISTRY_TABLE_SCHEMA } from '../../core/registry/table-schema';
+import { REGISTRY_TABLE_SCHEMA } from '../../core/table/layout';
 
 export interface ModelRegistryProps {
   /**

@@ -31,7 +31,7 @@ import { ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { REGISTRY_TABLE_SCHEMA } from '../../core/registry/table-schema';
+import { REGISTRY_TABLE_SCHEMA } from '../../core/table/layout';
 import { MlserveFunction } from './mlserve-function';
 import type { NetworkProfile } from './network';
 

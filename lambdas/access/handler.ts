@@ -1,6 +1,6 @@
 /** Lambda entry: the token and permissions APIs behind API Gateway. */
-import { accessFromEnv, registryFromEnv } from '../shared/registry-from-env';
+import { accessFromEnv } from '../shared/registry-from-env';
 import { createAccessHandler } from './app';
 import { tokenKeysFromEnv } from './usage-plan-keys';
 
-export const handler = createAccessHandler({ registry: registryFromEnv(), access: accessFromEnv(tokenKeysFromEnv()) });
+export const handler = createAccessHandler({ access: accessFromEnv(tokenKeysFromEnv()) });

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import type { AccessControl, Caller, Requirement } from '../../core/auth/access';
+import { permissionLevel } from '../../core/auth/identifiers';
 import { isPermissionLevel, PERMISSION_LEVELS } from '../../core/auth/levels';
-import { modelName, permissionLevel, principalName, tokenId } from '../../core/registry/identifiers';
-import type { ModelRegistry } from '../../core/registry/registry';
+import { modelName, principalName, tokenId } from '../../core/registry/identifiers';
 import type { TableRoute } from '../shared/routing';
 import type { AccessControlEntryJson, PermissionResponses, PermissionsResponse, TokenResponses } from './responses';
 
@@ -14,7 +14,6 @@ export const TOKENS_PREFIX = '/api/2.0/tokens/';
 export const PERMISSIONS_PREFIX = '/api/2.0/permissions/registered-models/';
 
 export interface AccessDeps {
-  readonly registry: ModelRegistry;
   readonly access: AccessControl;
 }
 
@@ -107,7 +106,7 @@ export const PERMISSION_ROUTES: readonly AccessRoute[] = [
     path: 'get',
     params: z.object({ name: modelName() }),
     access: (p) => ({ kind: 'model', model: p.name, level: 'CAN_MANAGE' }),
-    run: async ({ registry }, p) => aclJson(p.name, await registry.getPermissions(p.name)),
+    run: async ({ access }, p) => aclJson(p.name, await access.getPermissions(p.name)),
   }),
   permissionRoute({
     method: 'POST',
@@ -119,10 +118,10 @@ export const PERMISSION_ROUTES: readonly AccessRoute[] = [
       ),
     }),
     access: (p) => ({ kind: 'model', model: p.name, level: 'CAN_MANAGE' }),
-    run: async ({ registry }, p) =>
+    run: async ({ access }, p) =>
       aclJson(
         p.name,
-        await registry.updatePermissions(
+        await access.updatePermissions(
           p.name,
           p.access_control_list.map((e) => ({ principal: e.principal, level: e.permission_level })),
           PERMISSION_LEVELS,
@@ -135,9 +134,9 @@ export const PERMISSION_ROUTES: readonly AccessRoute[] = [
     params: z.object({ name: modelName() }),
     // Any caller may ask about its own level; the answer says no more than a 403 elsewhere would.
     access: authenticated,
-    run: async ({ registry, access }, p, caller) => {
+    run: async ({ access }, p, caller) => {
       // An admin's level holds on every model; whether this one exists is told as other routes tell it.
-      if (caller.admin) await registry.getPermissions(p.name);
+      if (caller.admin) await access.getPermissions(p.name);
       return { permission_level: (await access.levelOn(caller, p.name)) ?? null };
     },
   }),

@@ -14,7 +14,7 @@ import {
   modelIdOfService,
 } from '../../core/deploy/triggers';
 import { DomainEventSchema, EVENT_SOURCE } from '../../core/events/domain-events';
-import type { ModelRegistry } from '../../core/registry/registry';
+import type { ServingControl } from '../../core/serving/serving';
 
 export interface ExecutionStarter {
   start(name: string, input: DeployModelInput): Promise<void>;
@@ -31,10 +31,10 @@ export interface TriggerEvent {
 /** Stop codes of tasks ECS or an operator stopped on purpose (a deployment, a scale-in). */
 const EXPECTED_STOPS = new Set(['ServiceSchedulerInitiated', 'UserInitiated', 'SpotInterruption', 'TerminationNotice']);
 
-export function createTrigger(deps: { registry: ModelRegistry; starter: ExecutionStarter; logger: Logger }) {
-  const { registry, starter, logger } = deps;
+export function createTrigger(deps: { serving: ServingControl; starter: ExecutionStarter; logger: Logger }) {
+  const { serving, starter, logger } = deps;
   const converge = async (modelName: string, reason: string) => {
-    await registry.requestConvergence(modelName);
+    await serving.requestConvergence(modelName);
     await starter.start(executionName(modelName, randomUUID()), deployInput(modelName, reason));
     logger.info('deploy-model started', { model: modelName, reason });
   };
@@ -42,7 +42,7 @@ export function createTrigger(deps: { registry: ModelRegistry; starter: Executio
   return async (event: TriggerEvent): Promise<{ started: string[] }> => {
     const started: string[] = [];
     if (event.reconcile) {
-      for (const model of await registry.servingModels()) {
+      for (const model of await serving.servingModels()) {
         await converge(model.name, 'periodic reconcile');
         started.push(model.name);
       }
@@ -51,7 +51,7 @@ export function createTrigger(deps: { registry: ModelRegistry; starter: Executio
     if (event.source === EVENT_SOURCE) {
       const parsed = DomainEventSchema.safeParse(event.detail);
       if (!parsed.success || !DEPLOY_TRIGGERS.includes(parsed.data.type)) return { started };
-      const status = await registry.modelServingStatus(parsed.data.modelName).catch(() => undefined);
+      const status = await serving.modelServingStatus(parsed.data.modelName).catch(() => undefined);
       if (!status?.config) return { started };
       await converge(parsed.data.modelName, parsed.data.type);
       return { started: [parsed.data.modelName] };
@@ -60,10 +60,10 @@ export function createTrigger(deps: { registry: ModelRegistry; starter: Executio
       const detail = event.detail ?? {};
       if (detail.lastStatus !== 'STOPPED' || EXPECTED_STOPS.has(String(detail.stopCode))) return { started };
       const modelId = modelIdOfService(String(detail.group ?? ''));
-      const name = modelId ? await registry.modelNameById(modelId) : undefined;
+      const name = modelId ? await serving.modelNameById(modelId) : undefined;
       if (!name) return { started };
       const reason = String(detail.stoppedReason ?? detail.stopCode ?? 'stopped');
-      await registry.recordServingEvent({
+      await serving.recordServingEvent({
         name,
         type: 'TASK_STOPPED',
         message: `serving task stopped: ${reason}; ECS starts a new one`,

@@ -5,14 +5,14 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { requiredEnv } from '../shared/config';
 import { logger } from '../shared/logger';
-import { registryFromEnv } from '../shared/registry-from-env';
+import { servingFromEnv } from '../shared/registry-from-env';
 import { createTrigger, type TriggerEvent } from './trigger-app';
 
 const sfn = new SFNClient({});
 const stateMachineArn = requiredEnv('DEPLOY_STATE_MACHINE_ARN');
 
 const trigger = createTrigger({
-  registry: registryFromEnv(),
+  serving: servingFromEnv(),
   logger,
   starter: {
     start: async (name, input) => {

@@ -1,7 +1,7 @@
 /** Lambda entry: the serving API behind API Gateway. */
 import { requiredEnv } from '../shared/config';
 import { logger } from '../shared/logger';
-import { accessFromEnv, registryFromEnv } from '../shared/registry-from-env';
+import { accessFromEnv, registryFromEnv, servingFromEnv } from '../shared/registry-from-env';
 import { createServingHandler } from './app';
 import { CloudWatchObservability } from './observability';
 import type { NetworkProfileName } from './responses';
@@ -15,6 +15,7 @@ function networkProfile(value: string | undefined): NetworkProfileName {
 
 export const handler = createServingHandler({
   registry: registryFromEnv(),
+  serving: servingFromEnv(),
   access: accessFromEnv(),
   observability: new CloudWatchObservability(
     requiredEnv('SERVING_LOG_GROUP'),

@@ -22,6 +22,7 @@ import {
   type VersionServingStatus,
 } from '../../core/registry/model';
 import type { ModelRegistry } from '../../core/registry/registry';
+import type { ServingControl } from '../../core/serving/serving';
 import { invalidParameter } from '../../core/shared/errors';
 import { perModelCost, total } from '../../infra/cost/estimate';
 import { PRICES } from '../../infra/cost/prices';
@@ -50,6 +51,7 @@ const intLike = z
 
 export interface ServingDeps {
   readonly registry: ModelRegistry;
+  readonly serving: ServingControl;
   readonly observability: ServingObservability;
   readonly access: AccessControl;
   /**
@@ -139,8 +141,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     path: 'enable',
     params: model,
     access: on('CAN_MANAGE'),
-    run: async ({ registry }, p) => {
-      await registry.enableServing(p.registered_model_name);
+    run: async ({ serving }, p) => {
+      await serving.enableServing(p.registered_model_name);
       return {};
     },
   }),
@@ -149,8 +151,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     path: 'disable',
     params: model,
     access: on('CAN_MANAGE'),
-    run: async ({ registry }, p) => {
-      await registry.disableServing(p.registered_model_name);
+    run: async ({ serving }, p) => {
+      await serving.disableServing(p.registered_model_name);
       return {};
     },
   }),
@@ -159,8 +161,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     path: 'get-status',
     params: model,
     access: on('CAN_READ'),
-    run: async ({ registry }, p) => {
-      const status = await registry.modelServingStatus(p.registered_model_name);
+    run: async ({ serving }, p) => {
+      const status = await serving.modelServingStatus(p.registered_model_name);
       const batching = batchingJson(status.config?.batching);
       const workers = status.config?.workersPerVersion;
       return {
@@ -186,11 +188,11 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     path: 'list',
     params: z.object({}),
     access: () => ({ kind: 'authenticated' }),
-    run: async ({ registry }, _p, caller) => {
-      const models = (await registry.servingModels()).filter((m) => AccessControl.canRead(caller, m.permissions));
+    run: async ({ serving }, _p, caller) => {
+      const models = (await serving.servingModels()).filter((m) => AccessControl.canRead(caller, m.permissions));
       const endpoints = await Promise.all(
         models.map(async (m) => {
-          const status = await registry.modelServingStatus(m.name);
+          const status = await serving.modelServingStatus(m.name);
           return { registered_model_name: m.name, state: endpointState(status.state), message: status.message };
         }),
       );
@@ -202,11 +204,11 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     path: 'list-versions',
     params: model,
     access: on('CAN_READ'),
-    run: async ({ registry }, p) => {
+    run: async ({ serving }, p) => {
       const name = p.registered_model_name;
       const [{ model: m, versions }, statuses] = await Promise.all([
-        registry.servingSnapshot(name),
-        registry.servingStatuses(name),
+        serving.servingSnapshot(name),
+        serving.servingStatuses(name),
       ]);
       const live = versions.filter((v) => v.status === 'READY' && v.currentStage !== 'Archived');
       return {
@@ -226,8 +228,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
     path: 'list-version-aliases',
     params: model,
     access: on('CAN_READ'),
-    run: async ({ registry }, p) => {
-      const { model: m, versions } = await registry.servingSnapshot(p.registered_model_name);
+    run: async ({ serving }, p) => {
+      const { model: m, versions } = await serving.servingSnapshot(p.registered_model_name);
       const aliases: { alias: string; endpoint_version_name: string }[] = [];
       for (const stage of ['Staging', 'Production'] as const) {
         const latest = versions.filter((v) => v.currentStage === stage).sort((a, b) => b.version - a.version)[0];
@@ -267,8 +269,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
       max_results: intLike,
     }),
     access: on('CAN_READ'),
-    run: async ({ registry }, p) => {
-      const events = await registry.servingEvents(p.registered_model_name, {
+    run: async ({ serving }, p) => {
+      const events = await serving.servingEvents(p.registered_model_name, {
         version: p.endpoint_version_name,
         limit: Math.min(Math.max(p.max_results ?? 100, 1), 1000),
       });
@@ -292,7 +294,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
       period_seconds: intLike,
     }),
     access: on('CAN_READ'),
-    run: async ({ registry, observability }, p) => {
+    run: async ({ serving, observability }, p) => {
       const end = p.end_time_ms ?? Date.now();
       const start = p.start_time_ms ?? end - 3600_000;
       if (end <= start) {
@@ -306,7 +308,7 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
             `ask for a period of at least ${Math.ceil((end - start) / 1000 / MAX_METRIC_POINTS)} s or a shorter window.`,
         );
       }
-      const { versions } = await registry.servingSnapshot(p.registered_model_name);
+      const { versions } = await serving.servingSnapshot(p.registered_model_name);
       const live = versions.filter((v) => v.status === 'READY' && v.currentStage !== 'Archived').map((v) => v.version);
       const history = await observability.metrics(p.registered_model_name, live, {
         startMs: start,
@@ -361,8 +363,8 @@ export const SERVING_ROUTES: readonly ServingRoute[] = [
       workers_per_version: workersPerVersion(),
     }),
     access: on('CAN_MANAGE'),
-    run: async ({ registry }, p) => {
-      await registry.updateServingConfig(p.registered_model_name, {
+    run: async ({ serving }, p) => {
+      await serving.updateServingConfig(p.registered_model_name, {
         computeSize: p.compute_size,
         tagsToSet: p.tags_to_set,
         tagsToDelete: p.tags_to_delete,

@@ -245,7 +245,7 @@ describe('the Serving tab', () => {
   }, 90_000);
 
   it('sets batching and workers per version after a confirmation; the running task applies them, no new task', async () => {
-    const config = async () => (await twin.registry.modelServingStatus(MODEL)).config;
+    const config = async () => (await twin.serving.modelServingStatus(MODEL)).config;
     const endpointStatus = async () =>
       (await twin.call('GET', '/api/2.0/preview/mlflow/endpoints/get-status', { registered_model_name: MODEL })).json
         .endpoint_status as Record<string, unknown>;

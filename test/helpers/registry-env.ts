@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import type { AccessControl } from '../../core/auth/access';
+import { createControlPlane } from '../../core/control-plane';
 import type { DomainEvent } from '../../core/events/domain-events';
 import { InProcessBus } from '../../core/events/in-process-bus';
-import { createRegistry } from '../../core/registry';
 import type { ModelVersion } from '../../core/registry/model';
 import type { ModelRegistry } from '../../core/registry/registry';
+import type { ServingControl } from '../../core/serving/serving';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from '../../twin/local-dynamodb';
 import { ArtifactRoot } from './artifacts';
 
 /**
- * A registry on a real DynamoDB-API server (dynalite, in memory), with an in-process
+ * A registry (with serving and access control over the same table) on a real DynamoDB-API
+ * server (dynalite, in memory), with an in-process
  * bus that runs the registration check as the twin does, and a temp artifact root.
  */
 export interface RegistryEnv {
   readonly registry: ModelRegistry;
+  readonly serving: ServingControl;
+  readonly access: AccessControl;
   readonly bus: InProcessBus;
   readonly dynamo: LocalDynamo;
   readonly tableName: string;
@@ -31,7 +36,7 @@ export async function startRegistryEnv(options: { extraRoots?: string[] } = {}):
   const artifacts = await ArtifactRoot.create();
   const bus = new InProcessBus();
   const events: DomainEvent[] = [];
-  const registry = createRegistry({
+  const { registry, serving, access } = createControlPlane({
     tableName,
     sourceRoots: [artifacts.uri, ...(options.extraRoots ?? [])].join(','),
     events: bus,
@@ -48,6 +53,8 @@ export async function startRegistryEnv(options: { extraRoots?: string[] } = {}):
   );
   return {
     registry,
+    serving,
+    access,
     bus,
     dynamo,
     tableName,

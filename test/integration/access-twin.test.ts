@@ -71,7 +71,7 @@ beforeAll(async () => {
   expect(
     (await twin.call('POST', '/api/2.0/preview/mlflow/endpoints/enable', { registered_model_name: 'm' })).status,
   ).toBe(200);
-  await eventually(async () => expect((await twin.registry.modelServingStatus('m')).state).toBe('READY'), 60_000);
+  await eventually(async () => expect((await twin.serving.modelServingStatus('m')).state).toBe('READY'), 60_000);
 }, 120_000);
 
 afterAll(async () => {

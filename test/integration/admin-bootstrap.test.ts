@@ -5,7 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessControl } from '../../core/auth/access';
-import { RegistryTable } from '../../core/registry/dynamo-store';
+import { AccessTable } from '../../core/auth/access-store';
 import { createBootstrap } from '../../lambdas/access/bootstrap-app';
 import { type RegistryEnv, startRegistryEnv } from '../helpers/registry-env';
 
@@ -15,7 +15,7 @@ const stored: string[] = [];
 
 beforeAll(async () => {
   env = await startRegistryEnv();
-  access = new AccessControl(new RegistryTable(new DynamoDBClient(env.dynamo.clientConfig), env.tableName));
+  access = new AccessControl(new AccessTable(new DynamoDBClient(env.dynamo.clientConfig), env.tableName));
 });
 afterAll(async () => {
   await env.close();

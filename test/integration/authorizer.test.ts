@@ -9,13 +9,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessControl, type Caller } from '../../core/auth/access';
-import { RegistryTable } from '../../core/registry/dynamo-store';
+import { AccessTable } from '../../core/auth/access-store';
 import { createAuthorizer } from '../../lambdas/authorizer/app';
 import { authorizeRequest } from '../../lambdas/authorizer/decide';
 import { type RegistryEnv, startRegistryEnv } from '../helpers/registry-env';
 
 let env: RegistryEnv;
-let table: RegistryTable;
+let table: AccessTable;
 let clock = Date.now();
 let access: AccessControl;
 let admin: Caller;
@@ -47,13 +47,13 @@ const basic = (user: string, secret: string) => `Basic ${Buffer.from(`${user}:${
 
 beforeAll(async () => {
   env = await startRegistryEnv();
-  table = new RegistryTable(new DynamoDBClient(env.dynamo.clientConfig), env.tableName);
+  table = new AccessTable(new DynamoDBClient(env.dynamo.clientConfig), env.tableName);
   access = new AccessControl(table, { cacheTtlMs: 60_000, now: () => clock });
   const boot = await access.bootstrapAdmin('admin');
   admin = await access.authenticate(`Bearer ${boot.secret}`);
   await env.registry.createRegisteredModel({ name: 'model-a', creator: 'owner' });
   await env.registry.createRegisteredModel({ name: 'model-b', creator: 'owner' });
-  await env.registry.updatePermissions(
+  await env.access.updatePermissions(
     'model-a',
     [{ principal: 'reader', level: 'CAN_READ' }],
     ['CAN_READ', 'CAN_EDIT', 'CAN_MANAGE_STAGING_VERSIONS', 'CAN_MANAGE_PRODUCTION_VERSIONS', 'CAN_MANAGE'],

@@ -113,7 +113,7 @@ describe('mlserve tokens', () => {
 });
 
 describe('mlserve permissions', () => {
-  const levels = async () => twin.registry.getPermissions('iris');
+  const levels = async () => twin.access.getPermissions('iris');
 
   it("shows a model's permissions as a table and as JSON", async () => {
     const run = await mlserve(['permissions', 'get', 'iris']);

@@ -65,7 +65,7 @@ beforeAll(async () => {
     expect(created.status).toBe(200);
     const info = created.json.token_info as { token_id: string };
     tokens[principal] = { secret: created.json.token_value as string, id: info.token_id };
-    if (level) await twin.registry.updatePermissions('iris', [{ principal, level }], PERMISSION_LEVELS);
+    if (level) await twin.access.updatePermissions('iris', [{ principal, level }], PERMISSION_LEVELS);
   }
   // 1: MLflow 2.17.2's iris model as saved (serving_input_example.json and input_example.json).
   await register('iris', await artifact('iris-1', IRIS_MODEL));
@@ -393,10 +393,7 @@ describe('get-input-example', () => {
     expect(
       (await twin.call('POST', '/api/2.0/preview/mlflow/endpoints/enable', { registered_model_name: 'served' })).status,
     ).toBe(200);
-    await eventually(
-      async () => expect((await twin.registry.modelServingStatus('served')).state).toBe('READY'),
-      60_000,
-    );
+    await eventually(async () => expect((await twin.serving.modelServingStatus('served')).state).toBe('READY'), 60_000);
     const loaded = (await example('served', version)).json as unknown as InputExampleResponse;
     expect(loaded.input_example).toEqual({ inputs: [[5.1, 3.5, 1.4, 0.2]] });
     const scored = await fetch(`${twin.url}/model/served/${version}/invocations`, {

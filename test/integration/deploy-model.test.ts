@@ -40,9 +40,9 @@ async function registerVersion(make: (dir: string) => Promise<void> | void): Pro
   return v.version;
 }
 
-const state = async () => (await twin.registry.modelServingStatus(MODEL)).state;
+const state = async () => (await twin.serving.modelServingStatus(MODEL)).state;
 const tasks = () => twin.ecs.tasksForModel(MODEL);
-const eventTypes = async () => (await twin.registry.servingEvents(MODEL, { limit: 200 })).map((e) => e.type);
+const eventTypes = async () => (await twin.serving.servingEvents(MODEL, { limit: 200 })).map((e) => e.type);
 const executions = () => twin.deployments.outcomes.filter((o) => o.modelName === MODEL);
 
 beforeAll(async () => {
@@ -69,7 +69,7 @@ afterAll(async () => {
 
 describe('deploy-model', () => {
   it('enable: starts one task, routes /model/<name>/* to it, and records PENDING then READY', async () => {
-    await twin.registry.enableServing(MODEL);
+    await twin.serving.enableServing(MODEL);
     expect(await state()).toBe('PENDING');
     await eventually(async () => expect(await state()).toBe('READY'));
     expect(tasks()).toHaveLength(1);
@@ -130,7 +130,7 @@ describe('deploy-model', () => {
       }
       return failures;
     })();
-    await twin.registry.updateServingConfig(MODEL, { computeSize: 'Medium', tagsToSet: [{ key: 'team', value: 'a' }] });
+    await twin.serving.updateServingConfig(MODEL, { computeSize: 'Medium', tagsToSet: [{ key: 'team', value: 'a' }] });
     await eventually(async () => {
       expect(tasks().map((t) => t.pid)).not.toContain(oldPid);
       expect(tasks()).toHaveLength(1);
@@ -138,7 +138,7 @@ describe('deploy-model', () => {
     }, 60_000);
     stop.now = true;
     expect(await steady).toBe(0);
-    const status = await twin.registry.modelServingStatus(MODEL);
+    const status = await twin.serving.modelServingStatus(MODEL);
     expect(status.config).toMatchObject({ computeSize: 'Medium', tags: { team: 'a' } });
   }, 90_000);
 
@@ -160,12 +160,12 @@ describe('deploy-model', () => {
     const pid = tasks()[0]?.pid;
     brokenTasks = true;
     try {
-      await twin.registry.updateServingConfig(MODEL, { computeSize: 'Large' });
+      await twin.serving.updateServingConfig(MODEL, { computeSize: 'Large' });
       await eventually(async () => expect(await state()).toBe('FAILED'), 60_000);
     } finally {
       brokenTasks = false;
     }
-    const status = await twin.registry.modelServingStatus(MODEL);
+    const status = await twin.serving.modelServingStatus(MODEL);
     expect(status.message).toMatch(/did not report revision/);
     expect(tasks().map((t) => t.pid)).toEqual([pid]);
     const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS, 'application/json', auth);
@@ -175,7 +175,7 @@ describe('deploy-model', () => {
 
   it('disable: removes the service, rule and target group, and records STOPPED', async () => {
     await twin.deployments.idle();
-    await twin.registry.disableServing(MODEL);
+    await twin.serving.disableServing(MODEL);
     await eventually(async () => expect(await state()).toBe('STOPPED'), 60_000);
     expect(tasks()).toHaveLength(0);
     const res = await score(`${twin.url}/model/${MODEL}/Production/invocations`, ROWS, 'application/json', auth);
@@ -210,9 +210,9 @@ describe('a run claim left by an earlier twin', () => {
         }),
       );
       client.destroy();
-      await second.registry.enableServing('claimed');
+      await second.serving.enableServing('claimed');
       await eventually(
-        async () => expect((await second.registry.modelServingStatus('claimed')).state).toBe('READY'),
+        async () => expect((await second.serving.modelServingStatus('claimed')).state).toBe('READY'),
         60_000,
       );
     } finally {

@@ -14,13 +14,13 @@ let modelId: string;
 beforeAll(async () => {
   env = await startRegistryEnv();
   trigger = createTrigger({
-    registry: env.registry,
+    serving: env.serving,
     logger: new Logger({ logLevel: 'SILENT' }),
     starter: { start: async (name, input) => void starts.push({ name, input }) },
   });
   await env.registry.createRegisteredModel({ name: 'served' });
   await env.registry.createRegisteredModel({ name: 'never-served' });
-  await env.registry.enableServing('served');
+  await env.serving.enableServing('served');
   const { DynamoDBClient, GetItemCommand } = await import('@aws-sdk/client-dynamodb');
   const client = new DynamoDBClient(env.dynamo.clientConfig);
   const pointer = await client.send(
@@ -69,7 +69,7 @@ describe('deploy trigger', () => {
     });
     expect(await trigger(ecs('ServiceSchedulerInitiated'))).toEqual({ started: [] });
     expect(await trigger(ecs('EssentialContainerExited'))).toEqual({ started: ['served'] });
-    const events = await env.registry.servingEvents('served');
+    const events = await env.serving.servingEvents('served');
     expect(events[0]).toMatchObject({ type: 'TASK_STOPPED' });
   });
 

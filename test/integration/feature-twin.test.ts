@@ -84,7 +84,7 @@ async function register(name: string, dir: string): Promise<void> {
   await eventually(async () => {
     expect((await twin.registry.getModelVersion(name, version.version)).status).toBe('READY');
   });
-  await twin.registry.enableServing(name);
+  await twin.serving.enableServing(name);
 }
 
 const scoreModel = (name: string, body: unknown) =>

@@ -53,8 +53,8 @@ describe('SIGTERM', () => {
     const answered = await inFlight;
     expect([answered.status, answered.json]).toEqual([200, { predictions: [0] }]);
     expect(await exit).toBe(0);
-    const events = await env.registry.servingEvents('drain');
+    const events = await env.serving.servingEvents('drain');
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['VERSION_UNLOADED', 'HOST_STOPPED']));
-    expect((await env.registry.servingStatuses('drain'))[0]?.state).toBe('UNLOADED');
+    expect((await env.serving.servingStatuses('drain'))[0]?.state).toBe('UNLOADED');
   });
 });

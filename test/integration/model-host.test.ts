@@ -258,17 +258,17 @@ describe('following the registry', () => {
       expect((res.json as { message: string }).message).toMatch(/archived/);
     });
     await eventually(async () => {
-      const events = await env.registry.servingEvents(MODEL, { version: added });
+      const events = await env.serving.servingEvents(MODEL, { version: added });
       expect(events.map((e) => e.type)).toContain('VERSION_UNLOADED');
     });
   });
 
   it('records each version’s serving state and events in the registry', async () => {
-    const states = await env.registry.servingStatuses(MODEL);
+    const states = await env.serving.servingStatuses(MODEL);
     const fixture = states.find((s) => s.version === 1);
     expect(fixture).toMatchObject({ state: 'READY', flavor: 'python_function' });
     expect(fixture?.loadedAt).toBeGreaterThan(0);
-    const events = await env.registry.servingEvents(MODEL, { version: 1 });
+    const events = await env.serving.servingEvents(MODEL, { version: 1 });
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['VERSION_LOADING', 'VERSION_LOADED']));
   });
 });
@@ -312,7 +312,7 @@ describe('limits and failures', () => {
       expect(v?.pids[0]).not.toBe(pid);
     }, 20_000);
     await eventually(async () => {
-      const events = await env.registry.servingEvents(MODEL, { version: slow });
+      const events = await env.serving.servingEvents(MODEL, { version: slow });
       expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['WORKER_EXITED', 'WORKER_RESTARTED']));
     });
   });

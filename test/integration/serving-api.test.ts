@@ -33,7 +33,7 @@ beforeAll(async () => {
   await twin.registry.setAlias('iris', 'champion', 1);
   expect((await api('POST', 'enable', { registered_model_name: 'iris' })).status).toBe(200);
   const deadline = Date.now() + 60_000;
-  while ((await twin.registry.modelServingStatus('iris')).state !== 'READY' && Date.now() < deadline) {
+  while ((await twin.serving.modelServingStatus('iris')).state !== 'READY' && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
   }
   await fetch(`${twin.url}/model/iris/1/invocations`, {
@@ -212,7 +212,7 @@ describe('batching and workers per version (update-cluster-config, get-status)',
 
   it('sets them for the running task: same revision, same task, READY throughout; get-status shows them', async () => {
     await converged();
-    const revision = (await twin.registry.modelServingStatus('iris')).config?.revision;
+    const revision = (await twin.serving.modelServingStatus('iris')).config?.revision;
     const tasks = taskIds();
     expect(tasks).toHaveLength(1);
     const res = await api('POST', 'update-cluster-config', {
@@ -228,10 +228,10 @@ describe('batching and workers per version (update-cluster-config, get-status)',
       workers_per_version: 4,
     });
     await converged();
-    expect((await twin.registry.modelServingStatus('iris')).config?.revision).toBe(revision);
+    expect((await twin.serving.modelServingStatus('iris')).config?.revision).toBe(revision);
     expect(taskIds()).toEqual(tasks);
     expect((await status()).state).toBe('ENDPOINT_STATE_READY');
-    expect((await twin.registry.servingSnapshot('iris')).serving).toMatchObject({
+    expect((await twin.serving.servingSnapshot('iris')).serving).toMatchObject({
       batching: { enabled: true, maxBatchRows: 64, maxWaitMs: 5 },
       workersPerVersion: 4,
     });

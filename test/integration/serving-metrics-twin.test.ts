@@ -24,7 +24,7 @@ beforeAll(async () => {
   await twin.registry.createModelVersion({ name: MODEL, source: pathToFileURL(dir).href });
   await twin.bus.drained();
   expect((await twin.call('POST', `${API}/enable`, { registered_model_name: MODEL })).status).toBe(200);
-  await eventually(async () => expect((await twin.registry.modelServingStatus(MODEL)).state).toBe('READY'), 60_000);
+  await eventually(async () => expect((await twin.serving.modelServingStatus(MODEL)).state).toBe('READY'), 60_000);
 }, 90_000);
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessControl, type Caller } from '../../core/auth/access';
-import { RegistryTable } from '../../core/registry/dynamo-store';
+import { AccessTable } from '../../core/auth/access-store';
 import { UsagePlanKeys } from '../../lambdas/access/usage-plan-keys';
 import { type RegistryEnv, startRegistryEnv } from '../helpers/registry-env';
 
@@ -80,10 +80,10 @@ function apiGateway(plans: { id: string; name: string }[]) {
 }
 
 let env: RegistryEnv;
-let table: RegistryTable;
+let table: AccessTable;
 beforeAll(async () => {
   env = await startRegistryEnv();
-  table = new RegistryTable(new DynamoDBClient(env.dynamo.clientConfig), env.tableName);
+  table = new AccessTable(new DynamoDBClient(env.dynamo.clientConfig), env.tableName);
 });
 afterAll(async () => {
   await env.close();

@@ -261,7 +261,7 @@ describe('the model host under fuzzed scoring requests', () => {
       const end = alive ? await status() : undefined;
       if (end) samples.push(end);
       const after = alive ? await checkPredictions() : undefined;
-      const events = await iris.env.registry.servingEvents(MODEL, { version: 1, limit: 100 });
+      const events = await iris.env.serving.servingEvents(MODEL, { version: 1, limit: 100 });
       const workerEvents = events.filter((e) => e.type === 'WORKER_EXITED' || e.type === 'WORKER_RESTARTED');
       const peakRss = Math.max(...samples.map((s) => s.process.rssBytes));
       const workerEnd = await procMemory(startWorkerPids[0]);

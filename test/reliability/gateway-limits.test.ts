@@ -107,7 +107,7 @@ describe('the gateway in front of a served model', () => {
     await twin.registry.createRegisteredModel({ name: MODEL });
     await twin.registry.createModelVersion({ name: MODEL, source: pathToFileURL(dir).href });
     await eventually(async () => expect((await twin.registry.getModelVersion(MODEL, 1)).status).toBe('READY'), 10_000);
-    await twin.registry.enableServing(MODEL);
+    await twin.serving.enableServing(MODEL);
     await eventually(
       async () =>
         expect((await post(invocations, Buffer.from(JSON.stringify(IRIS)), { headers: twin.adminAuth })).status).toBe(

@@ -96,7 +96,7 @@ describe('a stopping host', () => {
   it('does not overwrite the status reported by the host of a newer revision that replaced it', async () => {
     const successor = await iris.startHost({ MLSERVE_REVISION: '2', MLSERVE_HOST_ID: 'successor' });
     const reportedBy = async () =>
-      (await iris.env.registry.servingStatuses(iris.model)).map((s) => `${s.version}:${s.state}:${s.host}`).sort();
+      (await iris.env.serving.servingStatuses(iris.model)).map((s) => `${s.version}:${s.state}:${s.host}`).sort();
     await expect.poll(reportedBy, { timeout: 10_000 }).toEqual(['1:READY:successor', '2:READY:successor']);
     const old = await iris.startHost({ MLSERVE_REVISION: '1', MLSERVE_HOST_ID: 'older' });
     await old.stop();
@@ -144,7 +144,7 @@ describe('archiving a version', () => {
     await expect
       .poll(async () => (await score(iris.url(1), { inputs: [IRIS_ROW] })).status, { timeout: 10_000 })
       .toBe(404);
-    const events = await iris.env.registry.servingEvents(iris.model, { version: 1 });
+    const events = await iris.env.serving.servingEvents(iris.model, { version: 1 });
     expect(events.map((e) => e.type)).toContain('VERSION_UNLOADED');
   }, 60_000);
 });

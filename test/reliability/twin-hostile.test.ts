@@ -44,7 +44,7 @@ beforeAll(async () => {
   await twin.registry.createRegisteredModel({ name: MODEL });
   await register((dir) => cp(IRIS_MODEL, dir, { recursive: true }));
   await register((dir) => buildOnnx('iris-linear', dir));
-  await twin.registry.enableServing(MODEL);
+  await twin.serving.enableServing(MODEL);
   await eventually(async () => {
     const status = await hostStatus();
     expect(status.versions?.map((v) => `${v.version}:${v.state}`)).toEqual(['1:READY', '2:READY']);

@@ -188,13 +188,17 @@ describe('setting up a demo (serveDemoModel)', () => {
 
   it('deletes the model again when a step after creating it fails', async () => {
     twin = await startTestTwin();
-    await expect(serveDemoModel(twin.registry, broken('broken-new'))).rejects.toThrow(/FAILED_REGISTRATION/);
+    await expect(serveDemoModel(twin.registry, twin.serving, broken('broken-new'))).rejects.toThrow(
+      /FAILED_REGISTRATION/,
+    );
     await expect(twin.registry.getRegisteredModel('broken-new')).rejects.toThrow(/not found|does not exist/i);
   });
 
   it('keeps a model it did not create, and a later attempt finishes it without touching it again', async () => {
     await twin.registry.createRegisteredModel({ name: 'broken-old' });
-    await expect(serveDemoModel(twin.registry, broken('broken-old'))).rejects.toThrow(/FAILED_REGISTRATION/);
+    await expect(serveDemoModel(twin.registry, twin.serving, broken('broken-old'))).rejects.toThrow(
+      /FAILED_REGISTRATION/,
+    );
     expect((await twin.registry.getRegisteredModel('broken-old')).serving).toBeUndefined();
     // Once the artifacts are there, the next attempt finishes it with a new version.
     const demo = broken('broken-old');
@@ -202,15 +206,15 @@ describe('setting up a demo (serveDemoModel)', () => {
       ...demo,
       prepare: () => cp(path.join(REPO_ROOT, 'twin/demo/iris-onnx'), demo.dir, { recursive: true }),
     };
-    expect(await serveDemoModel(twin.registry, fixed)).toBe('enabled');
+    expect(await serveDemoModel(twin.registry, twin.serving, fixed)).toBe('enabled');
     const versions = (await twin.registry.searchModelVersions({ filter: "name = 'broken-old'" })).items;
     expect(versions.map((v) => [v.version, v.status, v.currentStage]).sort()).toEqual([
       [1, 'FAILED_REGISTRATION', 'None'],
       [2, 'READY', 'Production'],
     ]);
     // Finished: a further call changes nothing; serving turned off since stays off.
-    await twin.registry.disableServing('broken-old');
-    expect(await serveDemoModel(twin.registry, fixed)).toBe('disabled');
+    await twin.serving.disableServing('broken-old');
+    expect(await serveDemoModel(twin.registry, twin.serving, fixed)).toBe('disabled');
     expect((await twin.registry.getRegisteredModel('broken-old')).serving?.enabled).toBe(false);
     expect((await twin.registry.searchModelVersions({ filter: "name = 'broken-old'" })).items).toHaveLength(2);
   }, 60_000);

@@ -1,12 +1,12 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { permissionLevel } from '../../core/auth/identifiers';
 import { hashTokenSecret, newTokenSecret, tokenIdOf } from '../../core/auth/secrets';
 import {
   aliasName,
   description,
   modelName,
-  permissionLevel,
   principalName,
   servingBatching,
   stageList,

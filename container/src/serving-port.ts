@@ -1,6 +1,6 @@
 /**
- * The registry as the model host uses it: one read of what to serve, and its reports back.
- * The host depends on this and nothing more of the registry; main.ts hands it the real one.
+ * The serving control plane (core/serving) as the model host uses it: one read of what to serve,
+ * and its reports back. The host depends on this and nothing more; main.ts hands it the real one.
  */
 import type {
   HostReport,
@@ -18,7 +18,7 @@ export interface ServingSnapshot {
   readonly serving?: ServingConfig;
 }
 
-export interface HostRegistry {
+export interface HostServing {
   /** The model and all its versions; rejects with RESOURCE_DOES_NOT_EXIST when the model is gone. */
   servingSnapshot(name: string): Promise<ServingSnapshot>;
   /**
