@@ -13,10 +13,10 @@ import type { BatchingSettings } from './batching';
 import { StoreClients } from './features/load';
 import { RefResolver } from './ref-resolver';
 import { RefRoutes, registryHolders } from './ref-routes';
-import type { HostServing, ServingSnapshot } from './serving-port';
 import { createRuntime, workerPoolOf } from './runtimes/create-runtime';
 import type { LoadSpec, ModelRuntime } from './runtimes/runtime';
 import { ServedVersion } from './served-version';
+import type { HostServing, ServingSnapshot } from './serving-port';
 import type { HostSettings } from './settings';
 import { fetchVersion } from './version-files';
 
