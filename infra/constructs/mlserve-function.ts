@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { LAMBDA_RUNTIME_TARGET } from '../build/lambda-bundle';
+import { nodejsBundling } from '../build/lambda-bundle';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -42,7 +42,7 @@ export interface MlserveFunctionProps {
 
 /**
  * Every mlserve Lambda: Node 22 on arm64, X-Ray tracing, a log group with retention, and one
- * ES module bundled by esbuild locally (no Docker) with the same options the tests bundle with.
+ * ES module bundled by esbuild locally (no Docker), with the options of `infra/build/lambda-bundle.ts`.
  */
 export class MlserveFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: MlserveFunctionProps) {
@@ -66,13 +66,7 @@ export class MlserveFunction extends NodejsFunction {
       logGroup,
       environment: props.environment,
       bundling: {
-        format: OutputFormat.ESM,
-        target: LAMBDA_RUNTIME_TARGET,
-        minify: true,
-        sourceMap: false,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        forceDockerBundling: false,
+        ...nodejsBundling(),
         ...(props.afterBundling && {
           commandHooks: {
             beforeBundling: () => [],

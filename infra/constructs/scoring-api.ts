@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
@@ -21,46 +21,26 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { CfnVpcLink } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
-import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IVpc, Port, SecurityGroup, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IApplicationListener, IApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { type IManagedPolicy, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { REGISTRY_TABLE_SCHEMA } from '../../core/table/layout';
-import { MlserveFunction } from './mlserve-function';
-import type { NetworkProfile } from './network';
+import type { ApiFunctions } from './api-functions';
+import type { MlserveFunction } from './mlserve-function';
 
 export interface ScoringApiProps {
-  readonly table: ITableV2;
-  readonly eventBus: IEventBus;
-  /** Read access to the artifact bucket, for the registration check. */
-  readonly artifactReadPolicy: IManagedPolicy;
-  /** Comma-separated allowed model source roots. */
-  readonly sourceRoots: string;
-  /** The serving tasks' log group (the serving API reads version logs from it). */
-  readonly servingLogGroupName: string;
-  /**
-   * The app's network profile: whether serving tasks have public IPv4 addresses (lean), which
-   * the serving API's compute-size prices include (`MLSERVE_NETWORK_PROFILE` of the serving function).
-   * @default 'lean'
-   */
-  readonly networkProfile?: NetworkProfile;
+  /** The functions the API routes to and authorizes with (their cache TTL is the authorizers'). */
+  readonly functions: ApiFunctions;
   /** The internal load balancer in front of the serving tasks, and its listener. */
   readonly loadBalancer: IApplicationLoadBalancer;
   readonly listener: IApplicationListener;
   readonly vpc: IVpc;
   /** Subnets of the VPC link's network interfaces. */
   readonly vpcLinkSubnets: SubnetSelection;
-  /**
-   * How long authorizer answers and in-process access decisions are cached.
-   * @default Duration.seconds(60)
-   */
-  readonly authCacheTtl?: Duration;
   /**
    * Stage-wide request rate and burst.
    * @default 200 requests per second, burst 400
@@ -154,15 +134,11 @@ const errorTemplate = (code: string) => `{"error_code": "${code}", "message": $c
  * a cached answer can only ever apply to what it decided (README, "The authorizer and its
  * caches"): scoring routes key the cache by token *and* model; API routes by token, with the
  * per-model decision in each handler. Scoring goes through a VPC link (v2) to the internal load
- * balancer, where each enabled model has its listener rule.
+ * balancer, where each enabled model has its listener rule. The functions it routes to are
+ * `ApiFunctions`; this construct attaches them, the authorizers, the stage and its limits.
  */
 export class ScoringApi extends Construct {
   public readonly api: RestApi;
-  public readonly authorizerFunction: MlserveFunction;
-  public readonly registryFunction: MlserveFunction;
-  public readonly registrationCheckFunction: MlserveFunction;
-  public readonly servingFunction: MlserveFunction;
-  public readonly accessFunction: MlserveFunction;
   /** The per-token usage plan; every token's API key is in it. */
   public readonly usagePlan: UsagePlan;
   /**
@@ -180,99 +156,9 @@ export class ScoringApi extends Construct {
   constructor(scope: Construct, id: string, props: ScoringApiProps) {
     super(scope, id);
     validateDomainProps(props);
-    const ttl = props.authCacheTtl ?? Duration.seconds(60);
-    const common = {
-      REGISTRY_TABLE: props.table.tableName,
-      AUTH_CACHE_TTL_SECONDS: String(ttl.toSeconds()),
-      POWERTOOLS_SERVICE_NAME: 'mlserve',
-    };
-    const withRegistry = {
-      ...common,
-      MLSERVE_SOURCE_ROOTS: props.sourceRoots,
-      EVENT_BUS_NAME: props.eventBus.eventBusName,
-    };
-
-    this.authorizerFunction = new MlserveFunction(this, 'Authorizer', {
-      invokedSynchronously: true,
-      entry: 'lambdas/authorizer/handler.ts',
-      environment: common,
-      memoryMiB: 256,
-      timeoutSeconds: 10,
-    });
-    this.registryFunction = new MlserveFunction(this, 'Registry', {
-      invokedSynchronously: true,
-      entry: 'lambdas/registry/handler.ts',
-      environment: withRegistry,
-    });
-    this.registrationCheckFunction = new MlserveFunction(this, 'RegistrationCheck', {
-      entry: 'lambdas/registry/registration-check.ts',
-      environment: withRegistry,
-      timeoutSeconds: 60,
-    });
-    this.servingFunction = new MlserveFunction(this, 'Serving', {
-      invokedSynchronously: true,
-      entry: 'lambdas/serving/handler.ts',
-      environment: {
-        ...withRegistry,
-        SERVING_LOG_GROUP: props.servingLogGroupName,
-        METRICS_NAMESPACE: 'mlserve',
-        MLSERVE_NETWORK_PROFILE: props.networkProfile ?? 'lean',
-      },
-    });
-    this.accessFunction = new MlserveFunction(this, 'Access', {
-      invokedSynchronously: true,
-      entry: 'lambdas/access/handler.ts',
-      environment: withRegistry,
-    });
-
-    // Least privilege: the authorizer reads tokens and permissions (and notes a token's last use).
-    this.authorizerFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.table.tableArn] }),
-    );
-    // The registry's reads and writes, on the table and its two named indexes (no wildcards).
-    const tableResources = [
-      props.table.tableArn,
-      ...REGISTRY_TABLE_SCHEMA.indexes.map((index) => `${props.table.tableArn}/index/${index.name}`),
-    ];
-    const registryActions = [
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
-    ];
-    for (const fn of [
-      this.registryFunction,
-      this.registrationCheckFunction,
-      this.servingFunction,
-      this.accessFunction,
-    ]) {
-      fn.addToRolePolicy(new PolicyStatement({ actions: registryActions, resources: tableResources }));
-      props.eventBus.grantPutEventsTo(fn);
-    }
-    // The registration check reads MLmodel from version sources in the artifact bucket, and the
-    // registry API a version's input example (model-versions/get-input-example).
-    this.registrationCheckFunction.role?.addManagedPolicy(props.artifactReadPolicy);
-    this.registryFunction.role?.addManagedPolicy(props.artifactReadPolicy);
+    const { functions } = props;
+    const ttl = functions.authCacheTtl;
     const stack = Stack.of(this);
-    this.servingFunction.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['logs:FilterLogEvents'],
-        resources: [
-          stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: props.servingLogGroupName,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
-    this.servingFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
-    );
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: RetentionDays.THREE_MONTHS,
@@ -298,12 +184,12 @@ export class ScoringApi extends Construct {
     });
 
     const apiAuthorizer = new RequestAuthorizer(this, 'ApiAuthorizer', {
-      handler: this.authorizerFunction,
+      handler: functions.authorizer,
       identitySources: [IdentitySource.header('Authorization')],
       resultsCacheTtl: ttl,
     });
     const scoringAuthorizer = new RequestAuthorizer(this, 'ScoringAuthorizer', {
-      handler: this.authorizerFunction,
+      handler: functions.authorizer,
       // The model is part of the cache key: a cached answer for model A is never used for model B.
       identitySources: [IdentitySource.header('Authorization'), 'method.request.path.name'],
       resultsCacheTtl: ttl,
@@ -321,10 +207,10 @@ export class ScoringApi extends Construct {
       });
       acknowledgeTokenAuthorizer(method);
     };
-    route(api, ['mlflow'], this.registryFunction);
-    route(api, ['preview', 'mlflow', 'endpoints'], this.servingFunction);
-    route(api, ['tokens'], this.accessFunction);
-    route(api, ['permissions'], this.accessFunction);
+    route(api, ['mlflow'], functions.registry);
+    route(api, ['preview', 'mlflow', 'endpoints'], functions.serving);
+    route(api, ['tokens'], functions.access);
+    route(api, ['permissions'], functions.access);
 
     // ---- scoring: /model/{name}/{proxy+} through the VPC link to the load balancer's listener
     const linkSecurityGroup = new SecurityGroup(this, 'VpcLinkSecurityGroup', {
@@ -394,8 +280,8 @@ export class ScoringApi extends Construct {
       throttle: { rateLimit: props.perTokenRatePerSecond ?? 50, burstLimit: props.perTokenBurst ?? 100 },
       apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
-    this.accessFunction.addEnvironment('USAGE_PLAN_NAME', this.usagePlanName);
-    this.grantTokenKeys(this.accessFunction);
+    functions.access.addEnvironment('USAGE_PLAN_NAME', this.usagePlanName);
+    this.grantTokenKeys(functions.access);
 
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

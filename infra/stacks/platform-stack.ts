@@ -11,6 +11,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { OnlineStores as OnlineStoresConfig } from '../../core/features/online-stores';
 import { AdminToken } from '../constructs/admin-token';
+import { ApiFunctions } from '../constructs/api-functions';
 import { DeployTriggers } from '../constructs/deploy-triggers';
 import { DeployWorkflow } from '../constructs/deploy-workflow';
 import { Network, type NetworkProfile } from '../constructs/network';
@@ -77,6 +78,7 @@ export interface PlatformStackProps extends StackProps {
 
 /** Everything stateless: network, serving cluster, API and Lambdas, web console, deploy workflow and its triggers. */
 export class PlatformStack extends Stack {
+  public readonly apiFunctions: ApiFunctions;
   public readonly api: ScoringApi;
   public readonly workflow: DeployWorkflow;
   public readonly webConsole: WebConsole;
@@ -122,13 +124,19 @@ export class PlatformStack extends Stack {
     this.workflow.taskRole.addManagedPolicy(props.artifactReadPolicy);
     onlineStores.grantRead(this.workflow.taskRole);
     image.repository.grantPull(this.workflow.executionRole);
-    this.api = new ScoringApi(this, 'Api', {
+    // The functions keep the construct path `Api` and the REST API sits in their scope as
+    // `Default` (an id left out of logical IDs), so every resource keeps the logical ID it had
+    // when one construct made both: a deployed stack's API and functions are updated, not replaced.
+    this.apiFunctions = new ApiFunctions(this, 'Api', {
       table: props.table,
       eventBus,
       artifactReadPolicy: props.artifactReadPolicy,
       sourceRoots,
       servingLogGroupName: this.workflow.taskLogGroup.logGroupName,
       networkProfile: network.profile,
+    });
+    this.api = new ScoringApi(this.apiFunctions, 'Default', {
+      functions: this.apiFunctions,
       loadBalancer: serving.loadBalancer,
       listener: serving.listener,
       vpc: network.vpc,
@@ -145,7 +153,7 @@ export class PlatformStack extends Stack {
       eventBus,
       stateMachine: this.workflow.stateMachine,
       cluster: serving.cluster,
-      registrationCheck: this.api.registrationCheckFunction,
+      registrationCheck: this.apiFunctions.registrationCheck,
       sourceRoots,
     });
     new AdminToken(this, 'AdminToken', { table: props.table, api: this.api });

@@ -3,11 +3,11 @@
  * and the permissions API (`/api/2.0/permissions/registered-models/…`: a model's access list).
  */
 import { z } from 'zod';
-import type { AccessControl, Caller, Requirement } from '../../core/auth/access';
+import type { AccessControl, Requirement } from '../../core/auth/access';
 import { permissionLevel } from '../../core/auth/identifiers';
 import { isPermissionLevel, PERMISSION_LEVELS } from '../../core/auth/levels';
 import { modelName, principalName, tokenId } from '../../core/registry/identifiers';
-import type { TableRoute } from '../shared/routing';
+import { routesOf, type TableRoute } from '../shared/routing';
 import type { AccessControlEntryJson, PermissionResponses, PermissionsResponse, TokenResponses } from './responses';
 
 export const TOKENS_PREFIX = '/api/2.0/tokens/';
@@ -18,19 +18,9 @@ export interface AccessDeps {
 }
 
 type AccessRoute = TableRoute<AccessDeps>;
-/** A route whose `run` answers what `Responses` (responses.ts) declares for its path. */
-const routeOf =
-  <Responses>() =>
-  <P extends keyof Responses & string, S extends z.ZodType>(r: {
-    method: string;
-    path: P;
-    params: S;
-    access: (params: z.output<S>) => Requirement;
-    run: (deps: AccessDeps, params: z.output<S>, caller: Caller) => Promise<Responses[P]>;
-  }): AccessRoute =>
-    r as unknown as AccessRoute;
-const route = routeOf<TokenResponses>();
-const permissionRoute = routeOf<PermissionResponses>();
+/** Routes whose `run` answers what `TokenResponses` and `PermissionResponses` (responses.ts) declare for their paths. */
+const route = routesOf<AccessDeps, TokenResponses>();
+const permissionRoute = routesOf<AccessDeps, PermissionResponses>();
 
 const authenticated = (): Requirement => ({ kind: 'authenticated' });
 const intLike = z.union([z.number().int(), z.string().regex(/^[0-9]+$/)]).transform(Number);

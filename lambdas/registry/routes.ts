@@ -18,6 +18,7 @@ import {
 } from '../../core/registry/identifiers';
 import type { Page } from '../../core/registry/model';
 import type { ModelRegistry, SearchRequest } from '../../core/registry/registry';
+import { routesOf, type TableRoute } from '../shared/routing';
 import { modelVersionJson, registeredModelJson } from './mlflow-json';
 import { modelInfoJson } from './model-info';
 import type { InputExampleResponse, ModelInfoResponse } from './responses';
@@ -52,17 +53,7 @@ const search = z.object({
   page_token: text.optional(),
 });
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-export interface Route<S extends z.ZodType = z.ZodType> {
-  readonly method: Method;
-  /** Path under /api/2.0/mlflow/. */
-  readonly path: string;
-  readonly params: S;
-  /** What the caller needs: a level on the model the request names, or just a valid token. */
-  readonly access: (params: z.output<S>, registry: ModelRegistry) => Requirement | Promise<Requirement>;
-  readonly run: (registry: ModelRegistry, params: z.output<S>, caller: Caller) => Promise<unknown>;
-}
+type Route = TableRoute<ModelRegistry>;
 
 const authenticated: Requirement = { kind: 'authenticated' };
 const on =
@@ -88,7 +79,7 @@ async function transitionAccess(
   return { kind: 'model', model: p.name, level };
 }
 
-const route = <S extends z.ZodType>(r: Route<S>): Route => r as unknown as Route;
+const route = routesOf<ModelRegistry>();
 
 /** A search endpoint (GET with a query string, or POST with a body): one page of results and its token. */
 function searchRoutes<T>(

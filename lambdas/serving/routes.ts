@@ -3,7 +3,7 @@
  * its users' scripts keep working. Transport only: state lives in the registry.
  */
 import { z } from 'zod';
-import { AccessControl, type Caller, type Requirement } from '../../core/auth/access';
+import { AccessControl, type Requirement } from '../../core/auth/access';
 import type { PermissionLevel } from '../../core/auth/levels';
 import {
   modelName,
@@ -26,8 +26,7 @@ import type { ServingControl } from '../../core/serving/serving';
 import { invalidParameter } from '../../core/shared/errors';
 import { perModelCost, total } from '../../infra/cost/estimate';
 import { PRICES } from '../../infra/cost/prices';
-import type { Route } from '../registry/routes';
-import type { TableRoute } from '../shared/routing';
+import { routesOf, type TableRoute } from '../shared/routing';
 import type { ServingObservability } from './observability';
 import type {
   BatchingJson,
@@ -64,13 +63,7 @@ export interface ServingDeps {
 
 type ServingRoute = TableRoute<ServingDeps>;
 /** A route whose `run` answers what `ServingResponses` (responses.ts) declares for its path. */
-const route = <P extends keyof ServingResponses, S extends z.ZodType>(r: {
-  method: Route['method'];
-  path: P;
-  params: S;
-  access: (params: z.output<S>) => Requirement;
-  run: (deps: ServingDeps, params: z.output<S>, caller: Caller) => Promise<ServingResponses[P]>;
-}): ServingRoute => r as unknown as ServingRoute;
+const route = routesOf<ServingDeps, ServingResponses>();
 
 const on =
   (level: PermissionLevel) =>

@@ -8,14 +8,49 @@ import { type AccessControl, type Caller, type Requirement, unauthenticated } fr
 import { MlflowError } from '../../core/shared/errors';
 import { json, parseParams, requestParams } from './http';
 
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** One route of a table, as `routesOf`'s `route` makes it: the same type whatever its schema. */
 export interface TableRoute<D> {
-  readonly method: string;
+  readonly method: Method;
   /** Path under the table's prefix. */
   readonly path: string;
   readonly params: ZodType;
+  /** Parses the request's parameters with `params`, checks the caller's access, and runs the route. */
+  readonly answer: (
+    deps: D,
+    access: AccessControl,
+    params: Record<string, unknown>,
+    caller: Caller,
+  ) => Promise<unknown>;
+}
+
+/** A route as written in a table: its handlers take the parameters as its schema outputs them (`P`). */
+export interface RouteSpec<D, Path extends string, P, R> {
+  readonly method: Method;
+  readonly path: Path;
+  readonly params: ZodType<P>;
   /** What the caller needs for this request (read from its parameters). */
-  readonly access: (params: never, deps: D) => Requirement | Promise<Requirement>;
-  readonly run: (deps: D, params: never, caller: Caller) => Promise<unknown>;
+  readonly access: (params: P, deps: D) => Requirement | Promise<Requirement>;
+  readonly run: (deps: D, params: P, caller: Caller) => Promise<R>;
+}
+
+/**
+ * The `route` function of a table whose routes take `D` and answer, for each path, what
+ * `Responses` declares (anything, when it declares nothing). Each route's handlers are typed by
+ * its own schema; the table holds routes of every schema as `TableRoute<D>`.
+ */
+export function routesOf<D, Responses = Record<string, unknown>>() {
+  return <Path extends keyof Responses & string, P>(spec: RouteSpec<D, Path, P, Responses[Path]>): TableRoute<D> => ({
+    method: spec.method,
+    path: spec.path,
+    params: spec.params,
+    answer: async (deps, access, raw, caller) => {
+      const params = parseParams(spec.params, raw);
+      await access.require(caller, await spec.access(params, deps));
+      return spec.run(deps, params, caller);
+    },
+  });
 }
 
 /** The caller the authorizer established, from the event's authorizer context. */
@@ -48,7 +83,5 @@ export async function dispatchRoutes<D>(
     return json(405, error.toJSON(), { Allow: allowed });
   }
   const caller = callerOf(event);
-  const params = parseParams(route.params, requestParams(event));
-  await access.require(caller, await route.access(params as never, deps));
-  return json(200, await route.run(deps, params as never, caller));
+  return json(200, await route.answer(deps, access, requestParams(event), caller));
 }

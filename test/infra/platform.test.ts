@@ -131,6 +131,37 @@ describe('the app', () => {
       expect(m.Properties.ApiKeyRequired).toBe(true);
   });
 
+  it("keeps the logical IDs of the API and its functions, so a deployed stack's are updated, not replaced", () => {
+    const ids = (type: string) => Object.keys(platform.findResources(type));
+    expect(ids('AWS::ApiGateway::RestApi')).toEqual(['ApiCD79AAA0']);
+    expect(ids('AWS::ApiGateway::Stage')).toEqual(['ApiDeploymentStageprod95EFE650']);
+    expect(ids('AWS::ApiGateway::Authorizer').sort()).toEqual([
+      'ApiApiAuthorizer3C98D580',
+      'ApiScoringAuthorizer26F956D2',
+    ]);
+    expect(ids('AWS::ApiGateway::UsagePlan')).toEqual(['ApiPerToken351A1573']);
+    expect(ids('AWS::ApiGatewayV2::VpcLink')).toEqual(['ApiVpcLink623DC6E4']);
+    expect(ids('AWS::Lambda::Function')).toEqual(
+      expect.arrayContaining([
+        'ApiAuthorizer787544C1',
+        'ApiRegistry827BA63D',
+        'ApiRegistrationCheck95329075',
+        'ApiServingC3E5D14E',
+        'ApiAccess9F15EABE',
+      ]),
+    );
+    expect(ids('AWS::Logs::LogGroup')).toEqual(
+      expect.arrayContaining([
+        'ApiAuthorizerLogsC726F6FF',
+        'ApiRegistryLogs698ABB14',
+        'ApiRegistrationCheckLogs87D63D2F',
+        'ApiServingLogsFDAD747F',
+        'ApiAccessLogs50B185DB',
+        'ApiApiAccessLogs4EAA4C13',
+      ]),
+    );
+  });
+
   it('serves the web console from its own function on the API, and outputs its URL', () => {
     const outputs = platform.findOutputs('*') as Record<string, { Value: unknown; Description: string }>;
     const [apiId] = Object.keys(platform.findResources('AWS::ApiGateway::RestApi'));

@@ -5,6 +5,7 @@ import { ApplicationLoadBalancer, ListenerAction } from 'aws-cdk-lib/aws-elastic
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ApiFunctions } from '../../infra/constructs/api-functions';
 import { ArtifactStore } from '../../infra/constructs/artifact-store';
 import { ModelRegistry } from '../../infra/constructs/model-registry';
 import { ScoringApi, type ScoringApiProps } from '../../infra/constructs/scoring-api';
@@ -18,7 +19,7 @@ type ApiOptions = Pick<
 const WEB_ACL_ARN = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/mlserve/0a1b2c3d-1111-2222-3333-444455556666';
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666';
 
-/** A stack holding the API with the network, load balancer, table, bus and bucket it is given. */
+/** A stack holding the API and its functions with the network, load balancer, table, bus and bucket they are given. */
 function apiStack(app: App, options: ApiOptions = {}) {
   const stack = new Stack(app, 'Api', { env: { account: '123456789012', region: 'eu-west-1' } });
   const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
@@ -26,12 +27,15 @@ function apiStack(app: App, options: ApiOptions = {}) {
   const listener = alb.addListener('Http', { port: 80, open: false, defaultAction: ListenerAction.fixedResponse(404) });
   const registry = new ModelRegistry(stack, 'Registry');
   const artifacts = new ArtifactStore(stack, 'Artifacts');
-  const api = new ScoringApi(stack, 'ScoringApi', {
+  const functions = new ApiFunctions(stack, 'ApiFunctions', {
     table: registry.table,
     eventBus: new EventBus(stack, 'Bus'),
     artifactReadPolicy: artifacts.readPolicy,
     sourceRoots: 's3://bucket/models',
     servingLogGroupName: '/mlserve/model-hosts',
+  });
+  const api = new ScoringApi(stack, 'ScoringApi', {
+    functions,
     loadBalancer: alb,
     listener,
     vpc,
@@ -40,6 +44,9 @@ function apiStack(app: App, options: ApiOptions = {}) {
   });
   return { stack, api };
 }
+
+/** The API's and its functions' construct paths, whose nag findings the tests judge. */
+const OWN = ['/ApiFunctions/', '/ScoringApi/'];
 
 /** The rule ids acknowledged anywhere under `scope`. */
 function acknowledgedRules(scope: IConstruct): string[] {
@@ -177,7 +184,7 @@ describe('ScoringApi', () => {
     expect(
       nagFindings((app) => {
         name = apiStack(app).api.api.restApiName;
-      }, '/ScoringApi/'),
+      }, OWN),
     ).toEqual([]);
     expect(name).toBe('mlserve');
   }, 120_000);
@@ -218,7 +225,7 @@ describe('ScoringApi with a WAF web ACL', () => {
     let acknowledged: string[] = [];
     const findings = nagFindings((app) => {
       acknowledged = acknowledgedRules(apiStack(app, { webAclArn: WEB_ACL_ARN }).api);
-    }, '/ScoringApi/');
+    }, OWN);
     expect(acknowledged).not.toContain('AwsSolutions::AwsSolutions-APIG3');
     expect(findings).toEqual([]);
   }, 120_000);
@@ -314,7 +321,7 @@ describe('ScoringApi with a custom domain', () => {
           hostedZoneId: 'Z0123456789ABCDEFGHIJ',
           hostedZoneName: 'example.com',
         });
-      }, '/ScoringApi/'),
+      }, OWN),
     ).toEqual([]);
   }, 120_000);
 });

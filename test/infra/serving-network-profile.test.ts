@@ -7,15 +7,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
-import { ApplicationLoadBalancer, ListenerAction } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
+import { ApiFunctions } from '../../infra/constructs/api-functions';
 import { ArtifactStore } from '../../infra/constructs/artifact-store';
 import { ModelRegistry } from '../../infra/constructs/model-registry';
 import type { NetworkProfile } from '../../infra/constructs/network';
-import { ScoringApi } from '../../infra/constructs/scoring-api';
 
 interface FunctionResource {
   Properties: { Environment?: { Variables?: Record<string, unknown> }; Role?: { 'Fn::GetAtt'?: string[] } };
@@ -24,28 +22,21 @@ interface RoleResource {
   Properties: { ManagedPolicyArns?: unknown[] };
 }
 
-function apiStack(networkProfile?: NetworkProfile) {
+function functionsStack(networkProfile?: NetworkProfile) {
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Api', {
     env: { account: '123456789012', region: 'eu-west-1' },
   });
-  const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
-  const alb = new ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: false });
-  const listener = alb.addListener('Http', { port: 80, open: false, defaultAction: ListenerAction.fixedResponse(404) });
   const artifacts = new ArtifactStore(stack, 'Artifacts');
-  const api = new ScoringApi(stack, 'ScoringApi', {
+  const functions = new ApiFunctions(stack, 'ApiFunctions', {
     table: new ModelRegistry(stack, 'Registry').table,
     eventBus: new EventBus(stack, 'Bus'),
     artifactReadPolicy: artifacts.readPolicy,
     sourceRoots: 's3://bucket/models',
     servingLogGroupName: '/mlserve/model-hosts',
-    loadBalancer: alb,
-    listener,
-    vpc,
-    vpcLinkSubnets: { subnetType: SubnetType.PUBLIC },
     networkProfile,
   });
   const id = (element: unknown) => stack.getLogicalId(element as CfnElement);
-  return { template: Template.fromStack(stack), stack, api, artifacts, id };
+  return { template: Template.fromStack(stack), stack, functions, artifacts, id };
 }
 
 /** The environment of the function whose logical id is `logicalId`. */
@@ -61,8 +52,8 @@ describe('the serving function’s network profile', () => {
       ['hardened', 'hardened'],
       ['lean', 'lean'],
     ] as const) {
-      const { template, api, id } = apiStack(given);
-      expect(environment(template, id(api.servingFunction.node.defaultChild)).MLSERVE_NETWORK_PROFILE).toBe(expected);
+      const { template, functions, id } = functionsStack(given);
+      expect(environment(template, id(functions.serving.node.defaultChild)).MLSERVE_NETWORK_PROFILE).toBe(expected);
     }
   });
 
@@ -90,14 +81,14 @@ describe('the serving function’s network profile', () => {
 
 describe('the registry function', () => {
   it('may read the artifact bucket (a version’s input example), as the registration check may', () => {
-    const { template, api, artifacts, id } = apiStack();
+    const { template, functions, artifacts, id } = functionsStack();
     const roles = template.findResources('AWS::IAM::Role') as Record<string, RoleResource>;
     const readPolicy = { Ref: id(artifacts.readPolicy.node.defaultChild) };
-    for (const fn of [api.registryFunction, api.registrationCheckFunction]) {
+    for (const fn of [functions.registry, functions.registrationCheck]) {
       const role = roles[id(fn.role?.node.defaultChild)];
       expect(role?.Properties.ManagedPolicyArns).toContainEqual(readPolicy);
     }
-    const serving = roles[id(api.servingFunction.role?.node.defaultChild)];
+    const serving = roles[id(functions.serving.role?.node.defaultChild)];
     expect(serving?.Properties.ManagedPolicyArns ?? []).not.toContainEqual(readPolicy);
   });
 });
