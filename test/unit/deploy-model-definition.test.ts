@@ -7,6 +7,8 @@ import {
   STATE,
 } from '../../core/deploy/deploy-model';
 import { keys } from '../../core/deploy/deploy-model/asl';
+import { type AslKey, eventKey, hostReportKey, modelKey, nameKey, servingModelKey } from '../../core/table/layout';
+import { context, evaluateKey, input, modelId } from '../helpers/asl-keys';
 
 const settings: DeployModelSettings = {
   tableName: 'registry',
@@ -134,6 +136,26 @@ describe('deploy-model definition', () => {
       const key = parameters.Key ?? { PK: parameters.Item?.PK, SK: parameters.Item?.SK };
       expect(known, name).toContain(JSON.stringify(key));
     }
+  });
+
+  it("writes the table's keys as the stores build them (core/table/layout.ts)", () => {
+    // Every item the workflow reads or writes, evaluated on a sample execution as Step Functions would.
+    const addressed = new Set<string>();
+    for (const [, state] of Object.entries(states).filter(([, s]) =>
+      s.Resource?.startsWith('arn:aws:states:::dynamodb:'),
+    )) {
+      const parameters = (state as unknown as { Parameters: DynamoParameters }).Parameters;
+      const key = parameters.Key ?? { PK: parameters.Item?.PK, SK: parameters.Item?.SK };
+      addressed.add(JSON.stringify(evaluateKey(key as AslKey)));
+    }
+    const stored = [
+      nameKey(input.modelName),
+      modelKey(modelId),
+      servingModelKey(modelId),
+      hostReportKey(modelId),
+      eventKey(modelId, context.State.EnteredTime, context.Execution.Name),
+    ].map((key) => JSON.stringify(key));
+    expect([...addressed].sort()).toEqual(stored.sort());
   });
 
   it('keeps the running task definition only when it carries both the revision and the release', async () => {

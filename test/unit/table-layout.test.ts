@@ -1,51 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type AslKey,
-  type AslString,
   asl,
   eventKey,
   hostReportKey,
-  type Key,
   modelKey,
   nameKey,
   servingModelKey,
   versionKey,
 } from '../../core/table/layout';
-
-/** A state's input and the execution's context object, as a state machine sees them. */
-const input = {
-  modelName: 'iris-classifier',
-  lookup: { Item: { modelId: { S: '5f1c2d3e-aaaa-4bbb-8ccc-0123456789ab' } } },
-};
-const context = { State: { EnteredTime: '2026-12-07T22:00:00.123Z' }, Execution: { Name: 'iris-classifier-run-7' } };
-const modelId = input.lookup.Item.modelId.S;
-
-/** Reads a JSONPath of the simple form `$.a.b` (state input) or `$$.a.b` (context object). */
-function read(jsonPath: string): string {
-  const [root, ...steps] = jsonPath.split('.');
-  let value: unknown = root === '$$' ? context : input;
-  for (const step of steps) value = (value as Record<string, unknown>)[step];
-  if (typeof value !== 'string') throw new Error(`${jsonPath} is not a string`);
-  return value;
-}
-
-/** Evaluates a string attribute: a literal, or `States.Format('template', paths…)` as Step Functions does. */
-function evaluate(attribute: AslString): string {
-  if ('S' in attribute) return attribute.S;
-  const call = /^States\.Format\('((?:[^'\\]|\\.)*)'((?:, *[$][^,)]+)*)\)$/.exec(attribute['S.$']);
-  if (!call) throw new Error(`not a States.Format call: ${attribute['S.$']}`);
-  const [, template = '', args = ''] = call;
-  const values = args
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean)
-    .map(read);
-  const parts = template.split('{}');
-  if (parts.length !== values.length + 1) throw new Error(`${values.length} arguments for ${parts.length - 1} {}`);
-  return parts.map((part, i) => part + (values[i] ?? '')).join('');
-}
-
-const evaluateKey = (key: AslKey): Key => ({ PK: evaluate(key.PK), SK: evaluate(key.SK) });
+import { context, evaluateKey, input, modelId } from '../helpers/asl-keys';
 
 describe('table layout', () => {
   it("gives a state machine the keys the stores write, for the same model's items", () => {

@@ -2,6 +2,7 @@
  * What the deploy-model phases share: state names, the task resources, the registry table's keys
  * as the workflow addresses them, and the failure route every task takes.
  */
+import { asl } from '../../table/layout';
 
 /** One state of the definition (Amazon States Language, JSONPath). */
 export type State = Record<string, unknown>;
@@ -48,20 +49,20 @@ export const DDB = 'arn:aws:states:::dynamodb';
 /** ECS and Elastic Load Balancing tasks (AWS SDK integrations). */
 export const SDK = 'arn:aws:states:::aws-sdk';
 
-// ---- the registry table's keys, as the workflow's JSONPath addresses them
-const modelPartition = { 'S.$': "States.Format('MODEL#{}', $.lookup.Item.modelId.S)" };
+// ---- the registry table's keys (core/table/layout.ts), as the workflow's JSONPath addresses them
+const MODEL_ID = '$.lookup.Item.modelId.S';
 
 export const keys = {
   /** The model's name item, from the execution's input. */
-  name: { PK: { 'S.$': "States.Format('NAME#{}', $.modelName)" }, SK: { S: 'NAME' } },
+  name: asl.nameKey('$.modelName'),
   /** The model item, from the looked-up id. */
-  model: { PK: modelPartition, SK: { S: 'MODEL' } },
+  model: asl.modelKey(MODEL_ID),
   /** The model's serving state (its run claim, deployed resources and revision). */
-  serving: { PK: modelPartition, SK: { S: 'SERVING#MODEL' } },
+  serving: asl.servingModelKey(MODEL_ID),
   /** The model host's report of what it serves. */
-  host: { PK: modelPartition, SK: { S: 'SERVING#HOST' } },
+  host: asl.hostReportKey(MODEL_ID),
   /** A new event of the model, ordered by time. */
-  event: { PK: modelPartition, SK: { 'S.$': "States.Format('EVENT#{}#{}', $$.State.EnteredTime, $$.Execution.Name)" } },
+  event: asl.eventKey(MODEL_ID, '$$.State.EnteredTime', '$$.Execution.Name'),
 } as const;
 
 /** A DynamoDB task's state with the registry table named in its parameters. */
@@ -82,8 +83,7 @@ export function eventItem(tableName: string, type: string, message: Record<strin
       TableName: tableName,
       Item: {
         ...keys.event,
-        kind: { S: 'EVENT' },
-        at: { 'S.$': '$$.State.EnteredTime' },
+        ...asl.eventAttributes('$$.State.EnteredTime'),
         type: { S: type },
         message,
       },
