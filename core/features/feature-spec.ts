@@ -3,7 +3,7 @@
  * online stores before the model sees a request's rows. Two forms are read:
  *
  * - mlserve's own `feature_spec.yaml` beside `MLmodel` (the schema below, documented in the
- *   README), naming stores the operator configured;
+ *   docs/feature-lookups.md), naming stores the operator configured;
  * - the spec Databricks' FeatureStoreClient writes (`data/feature_store/feature_spec.yaml`,
  *   `input_columns` of `training_data`, `feature_store` and `on_demand_feature` columns), whose
  *   feature tables are translated to stores through the operator's `featureTables` mapping.

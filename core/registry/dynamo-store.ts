@@ -1,7 +1,7 @@
 /**
  * The registry's storage on DynamoDB: registered models, their names, versions, aliases and
  * leases, in the one table laid out in `core/table/layout.ts`, with single-item conditional
- * writes only. The table design is documented in the README ("Registry table").
+ * writes only. The table design is documented in docs/design.md ("Registry table").
  */
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -131,7 +131,7 @@ const errorTemplate = (code: string) => `{"error_code": "${code}", "message": $c
 
 /**
  * The REST API: every route behind the one Lambda REQUEST authorizer, in two configurations so
- * a cached answer can only ever apply to what it decided (README, "The authorizer and its
+ * a cached answer can only ever apply to what it decided (docs/security.md, "The authorizer and its
  * caches"): scoring routes key the cache by token *and* model; API routes by token, with the
  * per-model decision in each handler. Scoring goes through a VPC link (v2) to the internal load
  * balancer, where each enabled model has its listener rule. The functions it routes to are

@@ -153,7 +153,7 @@ export async function accessibilityProblems(page: Page, selector?: string): Prom
 }
 
 /**
- * A screenshot of the page. With UPDATE_SCREENSHOTS=1 it replaces the README's copy under
+ * A screenshot of the page. With UPDATE_SCREENSHOTS=1 it replaces the docs' copy under
  * docs/screenshots/; otherwise it goes to test-results/screenshots/ (not tracked).
  */
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -4,7 +4,7 @@
  * status, same error code, and the same JSON (key order included) as far as the capture
  * recorded it, with timestamps compared as timestamps.
  *
- * Deliberate differences, each handled below and documented in the README:
+ * Deliberate differences, each handled below and documented in docs/registry-api.md:
  * - sources: the capture's `s3://example-bucket/…` and `mlflow-artifacts:/…` sources are
  *   replayed as `file://` copies of the same model inside the twin's allowed root;
  * - a new version answers `PENDING_REGISTRATION` while its artifact is checked (MLflow's
