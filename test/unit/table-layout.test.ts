@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  asl,
-  eventKey,
-  hostReportKey,
-  modelKey,
-  nameKey,
-  servingModelKey,
-  versionKey,
-} from '../../core/table/layout';
+import { asl, eventKey, hostReportKey, modelKey, nameKey, servingModelKey, versionKey } from '../../core/table/layout';
 import { context, evaluateKey, input, modelId } from '../helpers/asl-keys';
 
 describe('table layout', () => {
