@@ -1,6 +1,7 @@
 /** `npm start`: runs the local twin until interrupted. */
 import { existsSync } from 'node:fs';
 import { DEFAULT_RATE_LIMIT, parseRateLimit, type RateLimit } from '../core/auth/rate-limit';
+import { STATE } from '../core/deploy/deploy-model-definition';
 import { type OnlineStores, parseOnlineStores } from '../core/features/online-stores';
 import { parseSourceRoots } from '../core/registry/sources';
 import { LOCAL_MYSQL_CLUSTER_ARN, LOCAL_MYSQL_SECRET_ARN } from './local-online-stores';
@@ -69,7 +70,9 @@ const twin = await startTwin({
   localMysql,
   onDeployOutcome: (outcome) => {
     const demos = [twin?.demo?.model, twin?.demo?.features?.model];
-    if (outcome.status === 'SUCCEEDED' && demos.includes(outcome.modelName) && !announced.has(outcome.modelName)) {
+    // Only the run that held the model's claim converged it (a late start leaves it to that run).
+    const converged = outcome.states.at(-1) === STATE.converged;
+    if (converged && demos.includes(outcome.modelName) && !announced.has(outcome.modelName)) {
       announced.add(outcome.modelName);
       process.stdout.write(`demo model '${outcome.modelName}' converged; try the curl above\n`);
     }

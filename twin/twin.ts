@@ -1,7 +1,7 @@
 /**
  * The local twin: the whole system on one machine, from the same code as on AWS. A
  * DynamoDB-API server in-process (data under MLSERVE_HOME), an in-process bus in place of
- * EventBridge with the same trigger rules, the deploy-model state machine run by a local ASL
+ * EventBridge with the same rules and targets, the deploy-model state machine run by a local ASL
  * interpreter against stand-ins for ECS (model hosts as child processes) and the load
  * balancer, and a loopback gateway in front of the real Lambda handlers.
  */
@@ -11,8 +11,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AccessControl } from '../core/auth/access';
 import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from '../core/auth/rate-limit';
 import { buildDeployModelDefinition, type DeployModelSettings } from '../core/deploy/deploy-model-definition';
-import { DEPLOY_TRIGGERS } from '../core/deploy/triggers';
-import type { DomainEvent } from '../core/events/domain-events';
 import { InProcessBus } from '../core/events/in-process-bus';
 import type { OnlineStores } from '../core/features/online-stores';
 import { createAccessControl, createRegistry } from '../core/registry';
@@ -33,6 +31,7 @@ import { prepareConsole, type TwinConsole } from './console';
 import { FEATURE_DEMO_MODEL, FEATURE_DEMO_STORES, featureDemoCurl, featureDemoModel } from './demo-features';
 import { type DemoModel, type DemoProblem, demoSourceRefusal, serveDemoModel } from './demo-model';
 import { DeployRunner, type ExecutionOutcome } from './deploy-runner';
+import { type EventWiring, wireEvents } from './event-wiring';
 import { type Gateway, startGateway } from './gateway';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from './local-dynamodb';
 import { type LocalOnlineStores, startLocalOnlineStores } from './local-online-stores';
@@ -153,6 +152,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   let gateway: Gateway | undefined;
   let ecs: LocalEcs | undefined;
   let stores: LocalOnlineStores | undefined;
+  let wiring: EventWiring | undefined;
   try {
     await ensureRegistryTable(dynamo.clientConfig, TWIN_TABLE);
     stores = await startLocalOnlineStores({
@@ -163,7 +163,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const onlineStores = stores;
     const bus = new InProcessBus({
       onHandlerError: (error, event) =>
-        logger.error('event handler failed', { error: error as Error, eventType: event.type }),
+        logger.error('event handler failed', {
+          error: error as Error,
+          source: event.source,
+          detailType: event['detail-type'],
+        }),
     });
     const registry = createRegistry({
       tableName: TWIN_TABLE,
@@ -192,9 +196,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       );
     };
     const loadBalancer = new LocalLoadBalancer(saved.loadBalancer, save);
-    let deployments: DeployRunner | undefined;
+    const deploySettings = twinDeploySettings(sourceRoots, options.deployMaxPolls ?? 480);
     const localEcs = new LocalEcs({
       loadBalancer,
+      clusterArn: deploySettings.clusterArn,
+      putEvents: (entries) => bus.put(entries),
       state: saved.ecs,
       onChange: save,
       healthTimeoutMs: 120_000,
@@ -223,23 +229,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           onUnexpectedExit: (t, reason) => localEcs.taskExited(serviceName, t, reason),
         });
       },
-      onTaskStopped: (serviceName, modelName, reason) => {
-        if (!modelName) return;
-        void registry
-          .recordServingEvent({
-            name: modelName,
-            type: 'TASK_STOPPED',
-            message: `serving task ${serviceName} ${reason}; restarting it`,
-          })
-          .catch(() => undefined);
-        deployments?.request(modelName, 'task stopped unexpectedly');
-      },
     });
     ecs = localEcs;
 
-    // ---- the deploy workflow and its triggers
-    deployments = new DeployRunner({
-      definition: buildDeployModelDefinition(twinDeploySettings(sourceRoots, options.deployMaxPolls ?? 480)),
+    // ---- the deploy workflow, and the rules that start it (and the registration check)
+    const runner = new DeployRunner({
+      definition: buildDeployModelDefinition(deploySettings),
       dynamodb: dynamo.clientConfig,
       ecs: localEcs,
       loadBalancer,
@@ -249,18 +244,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         options.onDeployOutcome?.(outcome);
       },
     });
-    const runner = deployments;
-    bus.subscribe(
-      async (event) => {
-        if (event.type === 'ModelVersionCreated') await registry.completeRegistration(event.modelName, event.version);
-      },
-      ['ModelVersionCreated'],
-    );
-    bus.subscribe(async (event: DomainEvent) => {
-      const status = await registry.modelServingStatus(event.modelName).catch(() => undefined);
-      // Events of models that were never served start no execution.
-      if (status?.config) runner.request(event.modelName, event.type);
-    }, DEPLOY_TRIGGERS);
+    wiring = wireEvents({ bus, registry, starter: runner, clusterArn: deploySettings.clusterArn, logger });
+    const events = wiring;
     // Versions left pending by an earlier run that stopped mid-check.
     for (const v of await registry.pendingVersions()) await registry.completeRegistration(v.name, v.version);
 
@@ -306,16 +291,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
 
     // ---- enabled models come back up on their own; the periodic reconcile catches anything missed
     localEcs.resume();
-    const reconcile = async () => {
-      for (const model of await registry.servingModels().catch(() => []))
-        runner.request(model.name, 'periodic reconcile');
-    };
-    await reconcile();
-    const reconcileTimer =
-      (options.reconcileMs ?? 60_000) > 0
-        ? setInterval(() => void reconcile(), options.reconcileMs ?? 60_000)
-        : undefined;
-    reconcileTimer?.unref();
+    await events.reconcile();
+    events.schedule(options.reconcileMs ?? 60_000);
 
     const demo = options.demo
       ? await registerDemo(registry, artifactDir, started.url, dynamo, stores, sourceRoots)
@@ -337,7 +314,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       demoProblems: demo?.problems,
       console: { files: webConsole.files, problem: webConsole.problem },
       close: async () => {
-        clearInterval(reconcileTimer);
+        events.stop();
         await started.close();
         await bus.drained();
         await runner.close();
@@ -348,6 +325,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       },
     };
   } catch (error) {
+    wiring?.stop();
     await gateway?.close();
     await ecs?.close();
     await stores?.close();

@@ -7,6 +7,7 @@
  * Input: `{"modelName": "...", "staleBefore": "<ISO time>", "reason": "..."}`. `staleBefore`
  * lets a run take over the model's run claim from an execution that died before releasing it.
  */
+import { SERVICE_PREFIX } from './triggers';
 
 export interface DeployModelSettings {
   readonly tableName: string;
@@ -65,6 +66,10 @@ export const STATE = {
   recordFailureEvent: 'RecordFailureEvent',
   releaseRun: 'ReleaseRun',
   restartRun: 'RestartRun',
+  /** The end of a run that converged the model (and released its claim). */
+  converged: 'Converged',
+  /** The end of a run that found the model claimed: the claiming run converges again for it. */
+  anotherRunConverges: 'AnotherRunConverges',
 } as const;
 
 const DDB = 'arn:aws:states:::dynamodb';
@@ -76,7 +81,7 @@ const servingKey = { PK: { 'S.$': "States.Format('MODEL#{}', $.lookup.Item.model
 const hostKey = { PK: { 'S.$': "States.Format('MODEL#{}', $.lookup.Item.modelId.S)" }, SK: { S: 'SERVING#HOST' } };
 
 /** Names of the model's AWS resources, derived from its registry id (stable across renames). */
-const serviceName = "States.Format('mlserve-{}', $.lookup.Item.modelId.S)";
+const serviceName = `States.Format('${SERVICE_PREFIX}{}', $.lookup.Item.modelId.S)`;
 const idParts = "States.StringSplit($.lookup.Item.modelId.S, '-')";
 const targetGroupName = `States.Format('mls-{}-{}', States.ArrayGetItem(${idParts}, 0), States.ArrayGetItem(${idParts}, 1))`;
 
@@ -168,11 +173,15 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       },
       ResultPath: null,
       Catch: [
-        { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'AnotherRunConverges' },
+        {
+          ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'],
+          ResultPath: null,
+          Next: STATE.anotherRunConverges,
+        },
       ],
       Next: STATE.readModel,
     }),
-    AnotherRunConverges: {
+    [STATE.anotherRunConverges]: {
       Type: 'Succeed',
       Comment: 'The running execution sees this request (pendingRequests) and converges again.',
     },
@@ -679,7 +688,7 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       },
       ResultPath: null,
       Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: STATE.restartRun }],
-      Next: 'Converged',
+      Next: STATE.converged,
     }),
     [STATE.restartRun]: withTable({
       Type: 'Task',
@@ -692,7 +701,7 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
         ExpressionAttributeValues: { ':me': { 'S.$': '$$.Execution.Name' }, ':zero': { N: '0' } },
       },
       ResultPath: null,
-      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'Converged' }],
+      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: STATE.converged }],
       Next: 'ClearRunState',
     }),
     ClearRunState: {
@@ -700,7 +709,7 @@ export function buildDeployModelDefinition(s: DeployModelSettings): Record<strin
       Parameters: { 'modelName.$': '$.modelName', 'staleBefore.$': '$.staleBefore', 'lookup.$': '$.lookup' },
       Next: STATE.readModel,
     },
-    Converged: { Type: 'Succeed' },
+    [STATE.converged]: { Type: 'Succeed' },
   };
   return {
     Comment: "mlserve deploy-model: converge one model's serving task to the registry (idempotent).",

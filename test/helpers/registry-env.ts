@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { VERSION_CREATED_RULE } from '../../core/deploy/event-rules';
 import type { DomainEvent } from '../../core/events/domain-events';
 import { InProcessBus } from '../../core/events/in-process-bus';
 import { createRegistry } from '../../core/registry';
 import type { ModelVersion } from '../../core/registry/model';
 import type { ModelRegistry } from '../../core/registry/registry';
+import { createRegistrationCheck } from '../../lambdas/registry/registration-check-app';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from '../../twin/local-dynamodb';
 import { ArtifactRoot } from './artifacts';
 
 /**
  * A registry on a real DynamoDB-API server (dynalite, in memory), with an in-process
- * bus that runs the registration check as the twin does, and a temp artifact root.
+ * bus whose rule runs the registration check as the twin's does, and a temp artifact root.
  */
 export interface RegistryEnv {
   readonly registry: ModelRegistry;
@@ -40,11 +43,9 @@ export async function startRegistryEnv(options: { extraRoots?: string[] } = {}):
   bus.subscribe((e) => {
     events.push(e);
   });
-  bus.subscribe(
-    async (e) => {
-      if (e.type === 'ModelVersionCreated') await registry.completeRegistration(e.modelName, e.version);
-    },
-    ['ModelVersionCreated'],
+  bus.addRule(
+    VERSION_CREATED_RULE.pattern,
+    createRegistrationCheck({ registry, logger: new Logger({ logLevel: 'SILENT' }) }),
   );
   return {
     registry,
