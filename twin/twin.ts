@@ -240,7 +240,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       loadBalancer,
       waitMs: options.deployWaitMs ?? 250,
       onOutcome: (outcome) => {
-        if (outcome.status === 'FAILED') logger.warn('deploy-model execution failed', { ...outcome });
+        const { states, ...execution } = outcome;
+        if (outcome.status === 'FAILED')
+          logger.warn('deploy-model execution failed', { ...execution, at: states.at(-1) });
         options.onDeployOutcome?.(outcome);
       },
     });
