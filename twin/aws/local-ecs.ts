@@ -106,10 +106,18 @@ export class LocalEcs {
 
   async close(): Promise<void> {
     this.closed = true;
+    // The services keep their tasks and targets (the saved state is the one a restart resumes).
+    const stopped = new Set<HostTask>();
     const stopAll = () =>
       Promise.all(
         [...this.services.values()].flatMap((s) =>
-          s.tasks.map((t) => this.stopTask(s, t, 'UserInitiated', 'stopped with the local twin')),
+          s.tasks
+            .filter((t) => !stopped.has(t))
+            .map(async (t) => {
+              stopped.add(t);
+              await t.stop();
+              this.announceStop(s, t, 'UserInitiated', 'stopped with the local twin');
+            }),
         ),
       );
     // Stopping first ends a rollout that is waiting for its new task to turn healthy.
