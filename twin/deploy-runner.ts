@@ -1,14 +1,13 @@
 /**
- * Runs the deploy-model state machine in the local twin: the same definition as on AWS,
- * executed by a local ASL interpreter, its DynamoDB tasks against the local DynamoDB-API
- * server and its ECS and load-balancer tasks against the twin's stand-ins. Requests for one
- * model are serialized and a burst of them collapses into one execution, as the definition's
- * run claim does on AWS.
+ * Runs the deploy-model state machine in the local twin as Step Functions does: the same
+ * definition, executed by a local ASL interpreter, its DynamoDB tasks against the local
+ * DynamoDB-API server and its ECS and load-balancer tasks against the twin's stand-ins. Each
+ * start runs at once, beside any other; executions for one model settle it among themselves
+ * through the definition's run claim (a late one leaves its request to the run in progress).
  */
-import { randomUUID } from 'node:crypto';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { deployInput, executionName } from '../core/deploy/triggers';
+import type { DeployModelInput } from '../core/deploy/triggers';
 import { dynamoDbTasks } from './aws/local-dynamodb-tasks';
 import type { LocalEcs } from './aws/local-ecs';
 import type { LocalLoadBalancer } from './aws/local-load-balancer';
@@ -22,15 +21,19 @@ export interface DeployRunnerOptions {
   readonly waitMs: number;
   /** Pause between retries of a task, in ms. */
   readonly retryMs?: number;
-  /** How long to collect requests for a model before starting its execution. */
-  readonly debounceMs?: number;
   readonly onOutcome?: (outcome: ExecutionOutcome) => void;
 }
 
-export interface ExecutionOutcome {
+/** An execution in progress: its model and the state it is in (the execution's history so far). */
+export interface ExecutionProgress {
   readonly modelName: string;
   readonly executionName: string;
-  readonly reasons: readonly string[];
+  readonly reason: string;
+  /** The states entered so far, in order. */
+  readonly states: readonly string[];
+}
+
+export interface ExecutionOutcome extends ExecutionProgress {
   readonly status: 'SUCCEEDED' | 'FAILED';
   readonly error?: string;
 }
@@ -43,9 +46,11 @@ export class DeployRunner {
   private readonly waits: Record<string, number> = {};
   private readonly retries: Record<string, number> = {};
   private readonly dynamo: ReturnType<typeof dynamoDbTasks>;
-  private readonly models = new Map<string, { running?: Promise<void>; queued?: NodeJS.Timeout; reasons: string[] }>();
+  private readonly running = new Map<
+    string,
+    { progress: ExecutionProgress; done: Promise<void>; abort?: () => void }
+  >();
   readonly outcomes: ExecutionOutcome[] = [];
-  private readonly aborts = new Set<() => void>();
   private closed = false;
   private readonly startedAt = Date.now();
 
@@ -78,58 +83,54 @@ export class DeployRunner {
     throw new Error(`The local twin cannot run state ${stateName}: no local stand-in for ${resource}`);
   }
 
-  /** Asks for a convergence of `modelName`; requests close together run as one execution. */
-  request(modelName: string, reason: string): void {
-    const entry = this.models.get(modelName) ?? { reasons: [] };
-    this.models.set(modelName, entry);
-    entry.reasons.push(reason);
-    if (entry.queued) return;
-    entry.queued = setTimeout(() => {
-      entry.queued = undefined;
-      const previous = entry.running ?? Promise.resolve();
-      // The reasons are taken when the execution starts, not when it is queued: everything that
-      // arrived while an earlier one ran joins the next one, so a burst runs at most two.
-      const run = previous.then(async () => {
-        const reasons = entry.reasons.splice(0);
-        if (reasons.length > 0) await this.execute(modelName, reasons);
-      });
-      entry.running = run;
-      // Only the last chained execution clears `running`: an earlier one finishing must not
-      // hide one still waiting behind it (idle() would return too soon).
-      const settle = () => {
-        if (entry.running === run && !entry.queued) entry.running = undefined;
-      };
-      void run.then(settle, settle);
-    }, this.options.debounceMs ?? 50);
+  /**
+   * Starts an execution (Step Functions' StartExecution): it runs from now on, beside any other;
+   * the returned promise settles once it started, not when it ends.
+   */
+  async start(name: string, input: DeployModelInput): Promise<void> {
+    if (this.closed) throw new Error(`the deploy workflow is stopped; ${name} not started`);
+    if (this.running.has(name)) throw new Error(`an execution named ${name} is already running`);
+    // This runner is the twin's only executor: a claim older than its start belongs to an
+    // execution of an earlier run of the twin (stopped or crashed), so it may be taken over.
+    const staleBefore = new Date(Math.max(Date.parse(input.staleBefore), this.startedAt)).toISOString();
+    const progress = { modelName: input.modelName, executionName: name, reason: input.reason, states: [] as string[] };
+    const entry: { progress: ExecutionProgress; done: Promise<void>; abort?: () => void } = {
+      progress,
+      done: Promise.resolve(),
+    };
+    entry.done = this.execute({ ...input, staleBefore }, progress, entry).finally(() => this.running.delete(name));
+    this.running.set(name, entry);
   }
 
-  /** Resolves when no execution is queued or running. */
-  async idle(): Promise<void> {
+  /** The executions in progress (of one model, or all), with the states each has been through. */
+  inProgress(modelName?: string): ExecutionProgress[] {
+    return [...this.running.values()]
+      .map((e) => ({ ...e.progress, states: [...e.progress.states] }))
+      .filter((p) => modelName === undefined || p.modelName === modelName);
+  }
+
+  /**
+   * Resolves when no execution runs, and none started for a short while (a trigger still on
+   * its way may start one just after the last ends).
+   */
+  async idle(settleMs = 60): Promise<void> {
     for (;;) {
-      const busy = [...this.models.values()].filter((e) => e.queued || e.running);
-      if (busy.length === 0) return;
-      await Promise.all(busy.map((e) => e.running));
-      await new Promise((r) => setTimeout(r, (this.options.debounceMs ?? 50) + 10));
-      if ([...this.models.values()].every((e) => !e.queued)) {
-        const running = [...this.models.values()].map((e) => e.running);
-        await Promise.all(running);
-        if ([...this.models.values()].every((e) => !e.queued)) return;
-      }
+      while (this.running.size > 0) await Promise.all([...this.running.values()].map((e) => e.done));
+      await new Promise((r) => setTimeout(r, settleMs));
+      if (this.running.size === 0) return;
     }
   }
 
-  private async execute(modelName: string, reasons: string[]): Promise<void> {
-    if (this.closed) return;
-    const name = executionName(modelName, randomUUID());
-    let abort: (() => void) | undefined;
-    // This runner is the twin's only executor: a claim older than its start belongs to an
-    // execution of an earlier run of the twin (stopped or crashed), so it may be taken over.
-    const base = deployInput(modelName, reasons.join('; '));
-    const staleBefore = new Date(Math.max(Date.parse(base.staleBefore), this.startedAt)).toISOString();
-    const input = { ...base, staleBefore };
-    let outcome: ExecutionOutcome;
+  private async execute(
+    input: DeployModelInput,
+    progress: { readonly executionName: string; readonly modelName: string; readonly reason: string; states: string[] },
+    entry: { abort?: () => void },
+  ): Promise<void> {
+    const name = progress.executionName;
+    let status: ExecutionOutcome['status'] = 'SUCCEEDED';
+    let error: string | undefined;
     try {
-      const execution = this.machine.run(input, {
+      const execution = this.machine.run(input as never, {
         overrides: {
           taskResourceLocalHandlers: this.handlers as never,
           waitTimeOverrides: this.waits,
@@ -148,35 +149,38 @@ export class DeployRunner {
           },
         },
       });
-      abort = execution.abort;
-      this.aborts.add(abort);
-      if (process.env.MLSERVE_TRACE_DEPLOY) {
-        void (async () => {
-          for await (const e of execution.eventLogs) {
-            const ev = e as { type: string; state?: { name: string }; Error?: string; Cause?: string };
+      entry.abort = execution.abort;
+      // The execution's history: which states it went through (the run claim, converging again).
+      const history = (async () => {
+        for await (const e of execution.eventLogs) {
+          const ev = e as { type: string; state?: { name: string }; Error?: string; Cause?: string };
+          if (ev.type === 'StateEntered' && ev.state) progress.states.push(ev.state.name);
+          if (process.env.MLSERVE_TRACE_DEPLOY) {
             process.stderr.write(
               `[deploy ${name.slice(-6)}] ${ev.type} ${ev.state?.name ?? ''} ${ev.Error ?? ''} ${ev.Cause ?? ''}\n`,
             );
           }
-        })();
+        }
+      })();
+      try {
+        await execution.result;
+      } finally {
+        await history;
       }
-      await execution.result;
-      outcome = { modelName, executionName: name, reasons, status: 'SUCCEEDED' };
-    } catch (error) {
-      outcome = { modelName, executionName: name, reasons, status: 'FAILED', error: (error as Error).message };
-    } finally {
-      if (abort) this.aborts.delete(abort);
+    } catch (failure) {
+      status = 'FAILED';
+      error = (failure as Error).message;
     }
+    const outcome: ExecutionOutcome = { ...progress, states: [...progress.states], status, error };
     this.outcomes.push(outcome);
     this.options.onOutcome?.(outcome);
   }
 
-  /** Stops: queued requests are dropped and running executions aborted (the reconcile redoes them on the next start). */
+  /** Stops: running executions are aborted (the reconcile redoes them on the next start). */
   async close(): Promise<void> {
     this.closed = true;
-    for (const entry of this.models.values()) if (entry.queued) clearTimeout(entry.queued);
-    for (const abort of this.aborts) abort();
-    await Promise.allSettled([...this.models.values()].map((e) => e.running));
+    for (const entry of this.running.values()) entry.abort?.();
+    await Promise.allSettled([...this.running.values()].map((e) => e.done));
     this.dynamo.close();
   }
 }

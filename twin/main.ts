@@ -1,10 +1,11 @@
 /** `npm start`: runs the local twin until interrupted. */
 import { existsSync } from 'node:fs';
 import { DEFAULT_RATE_LIMIT, parseRateLimit, type RateLimit } from '../core/auth/rate-limit';
+import { STATE } from '../core/deploy/deploy-model';
 import { type OnlineStores, parseOnlineStores } from '../core/features/online-stores';
 import { parseSourceRoots } from '../core/registry/sources';
 import { LOCAL_MYSQL_CLUSTER_ARN, LOCAL_MYSQL_SECRET_ARN } from './local-online-stores';
-import { startTwin } from './twin';
+import { startTwin, type Twin } from './twin';
 
 const home = process.env.MLSERVE_HOME || './.mlserve';
 const port = Number(process.env.MLSERVE_PORT || 8080);
@@ -58,6 +59,17 @@ function servingNote(demo: { readonly model: string; readonly servingDisabled?: 
 }
 
 const announced = new Set<string>();
+/** Models a run converged (only the run that held the claim converges; a late start leaves it to that run). */
+const converged = new Set<string>();
+let started: Twin | undefined;
+/** Says once for each demo model that it converged, after the banner with its curl. */
+const announceDemos = () => {
+  for (const model of [started?.demo?.model, started?.demo?.features?.model]) {
+    if (!model || !converged.has(model) || announced.has(model)) continue;
+    announced.add(model);
+    process.stdout.write(`demo model '${model}' converged; try the curl above\n`);
+  }
+};
 const twin = await startTwin({
   home,
   port,
@@ -68,11 +80,9 @@ const twin = await startTwin({
   onlineStores,
   localMysql,
   onDeployOutcome: (outcome) => {
-    const demos = [twin?.demo?.model, twin?.demo?.features?.model];
-    if (outcome.status === 'SUCCEEDED' && demos.includes(outcome.modelName) && !announced.has(outcome.modelName)) {
-      announced.add(outcome.modelName);
-      process.stdout.write(`demo model '${outcome.modelName}' converged; try the curl above\n`);
-    }
+    if (outcome.states.at(-1) !== STATE.converged) return;
+    converged.add(outcome.modelName);
+    announceDemos();
   },
 });
 process.stdout.write(
@@ -128,6 +138,8 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
+started = twin;
+announceDemos();
 
 let stopping = false;
 const stop = async () => {

@@ -1,10 +1,12 @@
 /**
  * The local twin: the whole system on one machine, from the same code as on AWS. A
  * DynamoDB-API server in-process (data under MLSERVE_HOME), an in-process bus in place of
- * EventBridge with the same trigger rules, the deploy-model state machine run by a local ASL
+ * EventBridge with the same rules and targets, the deploy-model state machine run by a local ASL
  * interpreter against stand-ins for ECS (model hosts as child processes) and the load
  * balancer, and a loopback gateway in front of the real Lambda handlers.
  */
+
+import { randomUUID } from 'node:crypto';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,8 +14,6 @@ import type { AccessControl } from '../core/auth/access';
 import { DEFAULT_RATE_LIMIT, type RateLimit, RateLimiter } from '../core/auth/rate-limit';
 import { createControlPlane } from '../core/control-plane';
 import { buildDeployModelDefinition, type DeployModelSettings } from '../core/deploy/deploy-model';
-import { DEPLOY_TRIGGERS } from '../core/deploy/triggers';
-import type { DomainEvent } from '../core/events/domain-events';
 import { InProcessBus } from '../core/events/in-process-bus';
 import type { OnlineStores } from '../core/features/online-stores';
 import type { ModelRegistry } from '../core/registry/registry';
@@ -34,6 +34,7 @@ import { prepareConsole, type TwinConsole } from './console';
 import { FEATURE_DEMO_MODEL, FEATURE_DEMO_STORES, featureDemoCurl, featureDemoModel } from './demo-features';
 import { type DemoModel, type DemoProblem, demoSourceRefusal, serveDemoModel } from './demo-model';
 import { DeployRunner, type ExecutionOutcome } from './deploy-runner';
+import { type EventWiring, wireEvents } from './event-wiring';
 import { type Gateway, startGateway } from './gateway';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from './local-dynamodb';
 import { type LocalOnlineStores, startLocalOnlineStores } from './local-online-stores';
@@ -155,6 +156,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   let gateway: Gateway | undefined;
   let ecs: LocalEcs | undefined;
   let stores: LocalOnlineStores | undefined;
+  let wiring: EventWiring | undefined;
   try {
     await ensureRegistryTable(dynamo.clientConfig, TWIN_TABLE);
     stores = await startLocalOnlineStores({
@@ -165,7 +167,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const onlineStores = stores;
     const bus = new InProcessBus({
       onHandlerError: (error, event) =>
-        logger.error('event handler failed', { error: error as Error, eventType: event.type }),
+        logger.error('event handler failed', {
+          error: error as Error,
+          source: event.source,
+          detailType: event['detail-type'],
+        }),
     });
     const { registry, serving, access } = createControlPlane({
       tableName: TWIN_TABLE,
@@ -190,9 +196,11 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       );
     };
     const loadBalancer = new LocalLoadBalancer(saved.loadBalancer, save);
-    let deployments: DeployRunner | undefined;
+    const deploySettings = twinDeploySettings(sourceRoots, options.deployMaxPolls ?? 480);
     const localEcs = new LocalEcs({
       loadBalancer,
+      clusterArn: deploySettings.clusterArn,
+      putEvents: (entries) => bus.put(entries),
       state: saved.ecs,
       onChange: save,
       healthTimeoutMs: 120_000,
@@ -221,46 +229,39 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           onUnexpectedExit: (t, reason) => localEcs.taskExited(serviceName, t, reason),
         });
       },
-      onTaskStopped: (serviceName, modelName, reason) => {
-        if (!modelName) return;
-        void serving
-          .recordServingEvent({
-            name: modelName,
-            type: 'TASK_STOPPED',
-            message: `serving task ${serviceName} ${reason}; restarting it`,
-          })
-          .catch(() => undefined);
-        deployments?.request(modelName, 'task stopped unexpectedly');
-      },
     });
     ecs = localEcs;
 
-    // ---- the deploy workflow and its triggers
-    deployments = new DeployRunner({
-      definition: buildDeployModelDefinition(twinDeploySettings(sourceRoots, options.deployMaxPolls ?? 480)),
+    // ---- the deploy workflow, and the rules that start it (and the registration check)
+    const runner = new DeployRunner({
+      definition: buildDeployModelDefinition(deploySettings),
       dynamodb: dynamo.clientConfig,
       ecs: localEcs,
       loadBalancer,
       waitMs: options.deployWaitMs ?? 250,
       onOutcome: (outcome) => {
-        if (outcome.status === 'FAILED') logger.warn('deploy-model execution failed', { ...outcome });
+        const { states, ...execution } = outcome;
+        if (outcome.status === 'FAILED')
+          logger.warn('deploy-model execution failed', { ...execution, at: states.at(-1) });
         options.onDeployOutcome?.(outcome);
       },
     });
-    const runner = deployments;
-    bus.subscribe(
-      async (event) => {
-        if (event.type === 'ModelVersionCreated') await registry.completeRegistration(event.modelName, event.version);
-      },
-      ['ModelVersionCreated'],
+    wiring = wireEvents({ bus, registry, serving, starter: runner, clusterArn: deploySettings.clusterArn, logger });
+    const events = wiring;
+    // Versions left pending by an earlier run that stopped mid-check: their ModelVersionCreated
+    // is delivered again (as EventBridge retries a target), through the same rule and check.
+    const pending = await registry.pendingVersions();
+    await bus.publish(
+      pending.map((v) => ({
+        type: 'ModelVersionCreated' as const,
+        id: randomUUID(),
+        time: Date.now(),
+        modelName: v.name,
+        version: v.version,
+        source: v.source,
+      })),
     );
-    bus.subscribe(async (event: DomainEvent) => {
-      const status = await serving.modelServingStatus(event.modelName).catch(() => undefined);
-      // Events of models that were never served start no execution.
-      if (status?.config) runner.request(event.modelName, event.type);
-    }, DEPLOY_TRIGGERS);
-    // Versions left pending by an earlier run that stopped mid-check.
-    for (const v of await registry.pendingVersions()) await registry.completeRegistration(v.name, v.version);
+    await bus.drained();
 
     const observability = new TwinObservability(home, (model) => localEcs.tasksForModel(model));
     const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
@@ -304,16 +305,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
 
     // ---- enabled models come back up on their own; the periodic reconcile catches anything missed
     localEcs.resume();
-    const reconcile = async () => {
-      for (const model of await serving.servingModels().catch(() => []))
-        runner.request(model.name, 'periodic reconcile');
-    };
-    await reconcile();
-    const reconcileTimer =
-      (options.reconcileMs ?? 60_000) > 0
-        ? setInterval(() => void reconcile(), options.reconcileMs ?? 60_000)
-        : undefined;
-    reconcileTimer?.unref();
+    await events.reconcile();
+    events.schedule(options.reconcileMs ?? 60_000);
 
     const demo = options.demo
       ? await registerDemo(registry, serving, artifactDir, started.url, dynamo, stores, sourceRoots)
@@ -336,7 +329,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       demoProblems: demo?.problems,
       console: { files: webConsole.files, problem: webConsole.problem },
       close: async () => {
-        clearInterval(reconcileTimer);
+        events.stop();
         await started.close();
         await bus.drained();
         await runner.close();
@@ -347,6 +340,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       },
     };
   } catch (error) {
+    wiring?.stop();
     await gateway?.close();
     await ecs?.close();
     await stores?.close();

@@ -37,7 +37,10 @@ export function executionName(modelName: string, unique: string): string {
   return `${modelName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${unique}`;
 }
 
-/** The model id in an ECS service name the deploy workflow gave (`mlserve-<modelId>`). */
+/** How the deploy workflow names a model's ECS service: this prefix, then the model's registry id. */
+export const SERVICE_PREFIX = 'mlserve-';
+
+/** The model id in an ECS service name the deploy workflow gave (`mlserve-<modelId>`), or in a task's group (`service:<name>`). */
 export function modelIdOfService(group: string): string | undefined {
-  return /^(?:service:)?mlserve-([0-9a-f-]{36})$/.exec(group)?.[1];
+  return new RegExp(`^(?:service:)?${SERVICE_PREFIX}([0-9a-f-]{36})$`).exec(group)?.[1];
 }

@@ -50,6 +50,18 @@ export function domainEvent(event: NewDomainEvent, time = Date.now()): DomainEve
   return DomainEventSchema.parse({ ...event, id: randomUUID(), time });
 }
 
+/** A domain event as an EventBridge entry: the source, detail type, time and detail PutEvents takes. */
+export interface DomainEventEntry {
+  readonly source: typeof EVENT_SOURCE;
+  readonly detailType: DomainEventType;
+  readonly time: Date;
+  readonly detail: DomainEvent;
+}
+
+export function domainEventEntry(event: DomainEvent): DomainEventEntry {
+  return { source: EVENT_SOURCE, detailType: event.type, time: new Date(event.time), detail: event };
+}
+
 /** Publishes domain events; implemented by EventBridge on AWS and an in-process bus locally. */
 export interface EventPublisher {
   publish(events: readonly DomainEvent[]): Promise<void>;

@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { type DomainEvent, EVENT_SOURCE, type EventPublisher } from './domain-events';
+import { type DomainEvent, domainEventEntry, type EventPublisher } from './domain-events';
 
 /** PutEvents takes at most 10 entries a call. */
 const BATCH = 10;
@@ -23,12 +23,13 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   private entry(event: DomainEvent): PutEventsRequestEntry {
+    const entry = domainEventEntry(event);
     return {
       EventBusName: this.busName,
-      Source: EVENT_SOURCE,
-      DetailType: event.type,
-      Time: new Date(event.time),
-      Detail: JSON.stringify(event),
+      Source: entry.source,
+      DetailType: entry.detailType,
+      Time: entry.time,
+      Detail: JSON.stringify(entry.detail),
     };
   }
 

@@ -1,7 +1,7 @@
 import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { ICluster } from 'aws-cdk-lib/aws-ecs';
-import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { type EventPattern as CdkEventPattern, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -10,8 +10,13 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEPLOY_TRIGGERS } from '../../core/deploy/triggers';
-import { EVENT_SOURCE } from '../../core/events/domain-events';
+import {
+  RECONCILE_SCHEDULE,
+  REGISTRY_EVENTS_RULE,
+  taskStoppedRule,
+  VERSION_CREATED_RULE,
+} from '../../core/deploy/event-rules';
+import type { EventPattern } from '../../core/events/event-pattern';
 import { REGISTRY_TABLE_SCHEMA } from '../../core/table/layout';
 import { MlserveFunction } from './mlserve-function';
 
@@ -25,7 +30,7 @@ export interface DeployTriggersProps {
   readonly sourceRoots: string;
   /**
    * How often every served model is reconciled.
-   * @default Duration.minutes(5)
+   * @default - every RECONCILE_SCHEDULE.everyMinutes (5) minutes
    */
   readonly reconcileEvery?: Duration;
 }
@@ -94,33 +99,30 @@ export class DeployTriggers extends Construct {
 
     new Rule(this, 'RegistryEvents', {
       eventBus: props.eventBus,
-      description: 'Registry changes that change what a model serves',
-      eventPattern: { source: [EVENT_SOURCE], detailType: [...DEPLOY_TRIGGERS] },
+      description: REGISTRY_EVENTS_RULE.description,
+      eventPattern: cdkEventPattern(REGISTRY_EVENTS_RULE.pattern),
       targets: [target(this.triggerFunction)],
     });
     new Rule(this, 'VersionCreated', {
       eventBus: props.eventBus,
-      description: 'Check the artifact of every new model version',
-      eventPattern: { source: [EVENT_SOURCE], detailType: ['ModelVersionCreated'] },
+      description: VERSION_CREATED_RULE.description,
+      eventPattern: cdkEventPattern(VERSION_CREATED_RULE.pattern),
       targets: [target(props.registrationCheck)],
     });
+    const taskStopped = taskStoppedRule(props.cluster.clusterArn);
     this.taskStoppedRule = new Rule(this, 'TaskStopped', {
-      description: 'A serving task that stopped on its own: converge (ECS starts a replacement)',
-      eventPattern: {
-        source: ['aws.ecs'],
-        detailType: ['ECS Task State Change'],
-        detail: { clusterArn: [props.cluster.clusterArn], lastStatus: ['STOPPED'] },
-      },
+      description: taskStopped.description,
+      eventPattern: cdkEventPattern(taskStopped.pattern),
       targets: [target(this.triggerFunction)],
     });
     const schedulerRole = new Role(this, 'SchedulerRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
     });
     new Schedule(this, 'Reconcile', {
-      description: 'Converge every served model, catching any missed event',
-      schedule: ScheduleExpression.rate(props.reconcileEvery ?? Duration.minutes(5)),
+      description: RECONCILE_SCHEDULE.description,
+      schedule: ScheduleExpression.rate(props.reconcileEvery ?? Duration.minutes(RECONCILE_SCHEDULE.everyMinutes)),
       target: new LambdaInvoke(this.triggerFunction, {
-        input: ScheduleTargetInput.fromObject({ reconcile: true }),
+        input: ScheduleTargetInput.fromObject(RECONCILE_SCHEDULE.input),
         role: schedulerRole,
         deadLetterQueue: this.deadLetters,
       }),
@@ -131,4 +133,10 @@ export class DeployTriggers extends Construct {
       reason: 'The scheduler may invoke the trigger function and its versions (function ARN with :*), nothing else.',
     });
   }
+}
+
+/** A rule's pattern (EventBridge's JSON form) in the form CDK takes: `detailType` for `detail-type`. */
+function cdkEventPattern(pattern: EventPattern): CdkEventPattern {
+  const { 'detail-type': detailType, ...fields } = pattern;
+  return { ...fields, ...(detailType ? { detailType } : {}) } as CdkEventPattern;
 }

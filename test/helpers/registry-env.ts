@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { AccessControl } from '../../core/auth/access';
 import { createControlPlane } from '../../core/control-plane';
+import { VERSION_CREATED_RULE } from '../../core/deploy/event-rules';
 import type { DomainEvent } from '../../core/events/domain-events';
 import { InProcessBus } from '../../core/events/in-process-bus';
 import type { ModelVersion } from '../../core/registry/model';
 import type { ModelRegistry } from '../../core/registry/registry';
 import type { ServingControl } from '../../core/serving/serving';
+import { createRegistrationCheck } from '../../lambdas/registry/registration-check-app';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from '../../twin/local-dynamodb';
 import { ArtifactRoot } from './artifacts';
 
 /**
  * A registry (with serving and access control over the same table) on a real DynamoDB-API
- * server (dynalite, in memory), with an in-process
- * bus that runs the registration check as the twin does, and a temp artifact root.
+ * server (dynalite, in memory), with an in-process bus whose rule runs the registration check
+ * as the twin's does, and a temp artifact root.
  */
 export interface RegistryEnv {
   readonly registry: ModelRegistry;
@@ -45,11 +48,9 @@ export async function startRegistryEnv(options: { extraRoots?: string[] } = {}):
   bus.subscribe((e) => {
     events.push(e);
   });
-  bus.subscribe(
-    async (e) => {
-      if (e.type === 'ModelVersionCreated') await registry.completeRegistration(e.modelName, e.version);
-    },
-    ['ModelVersionCreated'],
+  bus.addRule(
+    VERSION_CREATED_RULE.pattern,
+    createRegistrationCheck({ registry, logger: new Logger({ logLevel: 'SILENT' }) }),
   );
   return {
     registry,

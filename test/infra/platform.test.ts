@@ -181,7 +181,12 @@ describe('the app', () => {
       EventPattern: { source: ['mlserve.registry'], 'detail-type': [...DEPLOY_TRIGGERS] },
     });
     platform.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] }),
+      EventPattern: {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        // Stopped tasks of the cluster's model services only (mlserve-<model id>).
+        detail: { clusterArn: [Match.anyValue()], lastStatus: ['STOPPED'], group: [{ prefix: 'service:mlserve-' }] },
+      },
     });
     platform.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['mlserve.registry'], 'detail-type': ['ModelVersionCreated'] },

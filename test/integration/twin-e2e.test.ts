@@ -1,8 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTokenSecret } from '../../core/auth/secrets';
+import { createControlPlane } from '../../core/control-plane';
+import { NO_EVENTS } from '../../core/events/domain-events';
+import { startLocalDynamo } from '../../twin/local-dynamodb';
+import { TWIN_TABLE } from '../../twin/twin';
 import { runCli } from '../helpers/cli';
 import { eventually } from '../helpers/eventually';
 import { request, score } from '../helpers/model-host';
@@ -48,6 +53,26 @@ const mlserve = (...args: string[]) =>
 
 const scoreAt = (ref: string, body: unknown = IRIS) =>
   score(`${twin?.url}/model/iris/${ref}/invocations`, body, 'application/json', auth);
+
+/** Writes a new version into the stopped twin's table with no events, so nothing checks it. */
+async function registerWithoutCheck(name: string, modelDir: string): Promise<number> {
+  const artifactDir = path.join(home, 'artifacts', `unchecked-${Date.now()}`);
+  await cp(modelDir, artifactDir, { recursive: true });
+  const dynamo = await startLocalDynamo({ path: path.join(home, 'dynamodb') });
+  try {
+    const { registry } = createControlPlane({
+      tableName: TWIN_TABLE,
+      sourceRoots: pathToFileURL(path.join(home, 'artifacts')).href,
+      events: NO_EVENTS,
+      dynamodb: dynamo.clientConfig,
+    });
+    const version = await registry.createModelVersion({ name, source: pathToFileURL(artifactDir).href });
+    expect(version.status).toBe('PENDING_REGISTRATION');
+    return version.version;
+  } finally {
+    await dynamo.close();
+  }
+}
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), 'mlserve-e2e-'));
@@ -156,10 +181,15 @@ describe('the local twin, end to end', () => {
 
   it('keeps its state across a restart: models, versions, and enabled models come back up', async () => {
     await stopTwin();
+    // A version whose registration check never ran (the twin stopped before its event was delivered).
+    const pendingVersion = await registerWithoutCheck('iris', IRIS_MODEL);
     twin = await startTwin();
     const versions = await mlserve('versions', 'list', 'iris');
     expect(versions.code).toBe(0);
     expect(versions.stdout).toMatch(/Production/);
+    // Its ModelVersionCreated is delivered again at start, through the rule and the registration check.
+    const checked = await mlserve('versions', 'get', 'iris', String(pendingVersion));
+    expect(checked.stdout, checked.stderr).toMatch(/READY/);
     const demo = await eventually(async () => {
       const r = await score(
         `${twin?.url}/model/iris-demo/Production/invocations`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type DomainEvent, DomainEventSchema, domainEvent } from '../../core/events/domain-events';
-import { InProcessBus } from '../../core/events/in-process-bus';
+import { DomainEventSchema, domainEvent } from '../../core/events/domain-events';
+import { type BusEvent, InProcessBus } from '../../core/events/in-process-bus';
 
 describe('domain event schema', () => {
   it('stamps new events with an id and time', () => {
@@ -60,7 +60,7 @@ describe('in-process bus', () => {
   });
 
   it('keeps delivering to others when one subscriber fails, and reports the failure', async () => {
-    const failures: DomainEvent[] = [];
+    const failures: BusEvent[] = [];
     const bus = new InProcessBus({ onHandlerError: (_, e) => failures.push(e) });
     let delivered = 0;
     bus.subscribe(() => {

@@ -32,6 +32,11 @@ export class HostTask {
     return this.child?.pid;
   }
 
+  /** The process ended (exited, or killed by a signal). */
+  get exited(): boolean {
+    return !!this.child && (this.child.exitCode !== null || this.child.signalCode !== null);
+  }
+
   /** Starts the host; resolves with its URL once it listens. */
   async start(timeoutMs = 60_000): Promise<string> {
     await mkdir(path.dirname(this.options.logFile), { recursive: true });

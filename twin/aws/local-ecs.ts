@@ -2,9 +2,11 @@
  * The local twin's stand-in for ECS: task definitions, services with a desired count of one,
  * and tasks that are model host child processes. Like ECS, a service replaces a task that
  * stops, and a new task definition rolls a new task in (healthy first) before the old one
- * stops; a new task that never turns healthy is stopped and the old one keeps serving.
+ * stops; a new task that never turns healthy is stopped and the old one keeps serving. Every
+ * task that stops is announced as ECS does, by an `aws.ecs` "ECS Task State Change" event.
  */
 import { randomUUID } from 'node:crypto';
+import type { BusEntry } from '../../core/events/in-process-bus';
 import { AwsServiceError } from './errors';
 import type { HostTask } from './host-task';
 import type { LocalLoadBalancer } from './local-load-balancer';
@@ -35,8 +37,10 @@ export interface LocalEcsOptions {
   readonly loadBalancer: LocalLoadBalancer;
   /** Creates (does not start) a task running the model host with this environment. */
   readonly newTask: (serviceName: string, taskDefinitionArn: string, env: Record<string, string>) => HostTask;
-  /** A task stopped without being asked to (ECS's "task stopped" event). */
-  readonly onTaskStopped: (serviceName: string, modelName: string | undefined, reason: string) => void;
+  /** The cluster this stand-in is: what its events name. */
+  readonly clusterArn: string;
+  /** Where ECS's events go (EventBridge's PutEvents): a task state change for every task that stops. */
+  readonly putEvents: (entries: readonly BusEntry[]) => unknown;
   readonly onChange: () => void;
   readonly healthTimeoutMs?: number;
   readonly restartDelayMs?: number;
@@ -46,6 +50,13 @@ export interface LocalEcsOptions {
 const ecsError = (code: string, message: string) => new AwsServiceError('Ecs', code, message);
 
 type Params = Record<string, unknown>;
+
+/**
+ * Why a task stopped, as ECS's stop codes say: on its own (`EssentialContainerExited`), never
+ * started (`TaskFailedToStart`), replaced or removed by its service (`ServiceSchedulerInitiated`),
+ * or stopped by the operator (`UserInitiated`).
+ */
+type StopCode = 'EssentialContainerExited' | 'TaskFailedToStart' | 'ServiceSchedulerInitiated' | 'UserInitiated';
 
 export class LocalEcs {
   private readonly taskDefinitions = new Map<string, TaskDefinition>();
@@ -95,7 +106,20 @@ export class LocalEcs {
 
   async close(): Promise<void> {
     this.closed = true;
-    const stopAll = () => Promise.all([...this.services.values()].flatMap((s) => s.tasks.map((t) => t.stop())));
+    // The services keep their tasks and targets (the saved state is the one a restart resumes).
+    const stopped = new Set<HostTask>();
+    const stopAll = () =>
+      Promise.all(
+        [...this.services.values()].flatMap((s) =>
+          s.tasks
+            .filter((t) => !stopped.has(t))
+            .map(async (t) => {
+              stopped.add(t);
+              await t.stop();
+              this.announceStop(s, t, 'UserInitiated', 'stopped with the local twin');
+            }),
+        ),
+      );
     // Stopping first ends a rollout that is waiting for its new task to turn healthy.
     await stopAll();
     await this.settled();
@@ -151,7 +175,9 @@ export class LocalEcs {
     this.services.delete(service.name);
     this.options.onChange();
     await service.rollout;
-    await Promise.all(service.tasks.map((t) => this.stopTask(service, t)));
+    await Promise.all(
+      service.tasks.map((t) => this.stopTask(service, t, 'ServiceSchedulerInitiated', 'Service deleted')),
+    );
     return { Service: { ServiceName: service.name, Status: 'INACTIVE' } };
   }
 
@@ -175,39 +201,75 @@ export class LocalEcs {
     const task = this.options.newTask(service.name, td.arn, td.env);
     try {
       await task.start();
-    } catch {
+    } catch (error) {
+      const exited = task.exited;
       await task.stop(1000);
       service.failedTaskDefinitionArn = td.arn;
+      this.announceStop(
+        service,
+        task,
+        exited ? 'EssentialContainerExited' : 'TaskFailedToStart',
+        (error as Error).message,
+      );
       return;
     }
     service.tasks.push(task);
     if (!(await task.healthy(this.options.healthTimeoutMs ?? 120_000))) {
       // The circuit breaker: the new task never turned healthy; the old tasks keep serving.
       service.failedTaskDefinitionArn = td.arn;
-      await this.stopTask(service, task);
+      await this.stopTask(service, task, 'ServiceSchedulerInitiated', 'Task failed container health checks');
       return;
     }
     if (service.targetGroupArn && task.url) this.options.loadBalancer.registerTarget(service.targetGroupArn, task.url);
     const old = service.tasks.filter((t) => t !== task);
-    await Promise.all(old.map((t) => this.stopTask(service, t)));
+    await Promise.all(
+      old.map((t) => this.stopTask(service, t, 'ServiceSchedulerInitiated', 'Task replaced by a deployment')),
+    );
   }
 
-  private async stopTask(service: Service, task: HostTask): Promise<void> {
+  private async stopTask(service: Service, task: HostTask, stopCode: StopCode, reason: string): Promise<void> {
     if (service.targetGroupArn && task.url)
       this.options.loadBalancer.deregisterTarget(service.targetGroupArn, task.url);
     service.tasks = service.tasks.filter((t) => t !== task);
     await task.stop();
+    this.announceStop(service, task, stopCode, reason);
   }
 
-  /** A task died on its own: take it out, report it, and start a replacement (as ECS does). */
+  /** ECS's "ECS Task State Change" event for a task that stopped. */
+  private announceStop(service: Service, task: HostTask, stopCode: StopCode, stoppedReason: string): void {
+    const taskArn = `arn:aws:ecs:local:000000000000:task/${task.id}`;
+    void Promise.resolve()
+      .then(() =>
+        this.options.putEvents([
+          {
+            source: 'aws.ecs',
+            detailType: 'ECS Task State Change',
+            resources: [taskArn],
+            detail: {
+              clusterArn: this.options.clusterArn,
+              taskArn,
+              taskDefinitionArn: task.taskDefinitionArn,
+              group: `service:${service.name}`,
+              lastStatus: 'STOPPED',
+              desiredStatus: 'STOPPED',
+              stopCode,
+              stoppedReason,
+              stoppedAt: new Date().toISOString(),
+            },
+          },
+        ]),
+      )
+      .catch(() => undefined);
+  }
+
+  /** A task died on its own: take it out, announce it, and start a replacement (as ECS does). */
   taskExited(serviceName: string, task: HostTask, reason: string): void {
     const service = this.services.get(serviceName);
     if (!service?.tasks.includes(task)) return;
     if (service.targetGroupArn && task.url)
       this.options.loadBalancer.deregisterTarget(service.targetGroupArn, task.url);
     service.tasks = service.tasks.filter((t) => t !== task);
-    const td = this.taskDefinitions.get(task.taskDefinitionArn);
-    this.options.onTaskStopped(service.name, td?.env.MLSERVE_MODEL_NAME, reason);
+    this.announceStop(service, task, 'EssentialContainerExited', `Essential container in task exited (${reason})`);
     setTimeout(() => this.rollOut(service), this.options.restartDelayMs ?? 1000).unref();
   }
 

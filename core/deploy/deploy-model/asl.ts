@@ -42,6 +42,10 @@ export const STATE = {
   recordFailureEvent: 'RecordFailureEvent',
   releaseRun: 'ReleaseRun',
   restartRun: 'RestartRun',
+  /** The end of a run that converged the model (and released its claim). */
+  converged: 'Converged',
+  /** The end of a run that found the model claimed: the claiming run converges again for it. */
+  anotherRunConverges: 'AnotherRunConverges',
 } as const;
 
 /** DynamoDB tasks (optimized integrations). */

@@ -38,11 +38,15 @@ export function claimStates(s: DeployModelSettings): States {
       },
       ResultPath: null,
       Catch: [
-        { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'AnotherRunConverges' },
+        {
+          ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'],
+          ResultPath: null,
+          Next: STATE.anotherRunConverges,
+        },
       ],
       Next: STATE.readModel,
     }),
-    AnotherRunConverges: {
+    [STATE.anotherRunConverges]: {
       Type: 'Succeed',
       Comment: 'The running execution sees this request (pendingRequests) and converges again.',
     },

@@ -4,11 +4,13 @@
  * group and the listener rule for `/model/<name>/*`; update the ECS service (or create it); record
  * what was deployed. The wait for the task follows (`wait.ts`).
  */
+
+import { SERVICE_PREFIX } from '../triggers';
 import { catchAll, DDB, eventItem, keys, SDK, STATE, type States, withTable } from './asl';
 import type { DeployModelSettings } from './settings';
 
 /** Names of the model's AWS resources, derived from its registry id (stable across renames). */
-const serviceName = "States.Format('mlserve-{}', $.lookup.Item.modelId.S)";
+const serviceName = `States.Format('${SERVICE_PREFIX}{}', $.lookup.Item.modelId.S)`;
 const idParts = "States.StringSplit($.lookup.Item.modelId.S, '-')";
 const targetGroupName = `States.Format('mls-{}-{}', States.ArrayGetItem(${idParts}, 0), States.ArrayGetItem(${idParts}, 1))`;
 

@@ -61,7 +61,7 @@ export function finishStates(s: DeployModelSettings): States {
       },
       ResultPath: null,
       Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: STATE.restartRun }],
-      Next: 'Converged',
+      Next: STATE.converged,
     }),
     [STATE.restartRun]: withTable(s.tableName, {
       Type: 'Task',
@@ -74,7 +74,7 @@ export function finishStates(s: DeployModelSettings): States {
         ExpressionAttributeValues: { ':me': { 'S.$': '$$.Execution.Name' }, ':zero': { N: '0' } },
       },
       ResultPath: null,
-      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'Converged' }],
+      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: STATE.converged }],
       Next: 'ClearRunState',
     }),
     ClearRunState: {
@@ -82,6 +82,6 @@ export function finishStates(s: DeployModelSettings): States {
       Parameters: { 'modelName.$': '$.modelName', 'staleBefore.$': '$.staleBefore', 'lookup.$': '$.lookup' },
       Next: STATE.readModel,
     },
-    Converged: { Type: 'Succeed' },
+    [STATE.converged]: { Type: 'Succeed' },
   };
 }
