@@ -4,6 +4,7 @@
  * checked against the source policy first, so that a demo the registry would refuse is never
  * started (nothing is registered, and the twin says what to change).
  */
+import { setTimeout } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { ModelVersion } from '../core/registry/model';
 import type { ModelRegistry } from '../core/registry/registry';
@@ -92,13 +93,25 @@ async function readyDemoVersion(
     .filter((v) => v.source === source && (v.status === 'READY' || v.status === 'PENDING_REGISTRATION'))
     .sort((a, b) => b.version - a.version)[0];
   const version = candidate ?? (await registry.createModelVersion({ name: model.name, source }));
-  // The registration check also runs on the bus; whichever finishes first records the outcome.
-  await registry.completeRegistration(model.name, version.version);
-  const checked = await registry.getModelVersion(model.name, version.version);
+  // The registration check runs on the bus, as on AWS; wait for its outcome as MLflow's client does.
+  const checked = await registrationOutcome(registry, model.name, version.version);
   if (checked.status !== 'READY') {
     throw new Error(
       `version ${checked.version} of '${model.name}' is ${checked.status}: ${checked.statusMessage || 'no reason given'}`,
     );
   }
   return checked;
+}
+
+/** How long the demo waits for its version's registration check. */
+const REGISTRATION_TIMEOUT_MS = 120_000;
+
+/** The version once its registration check has decided (polled as MLflow's client polls). */
+async function registrationOutcome(registry: ModelRegistry, name: string, version: number): Promise<ModelVersion> {
+  const deadline = Date.now() + REGISTRATION_TIMEOUT_MS;
+  for (;;) {
+    const current = await registry.getModelVersion(name, version);
+    if (current.status !== 'PENDING_REGISTRATION' || Date.now() > deadline) return current;
+    await setTimeout(100);
+  }
 }
