@@ -32,6 +32,14 @@ export interface RegistryEnv {
   close(): Promise<void>;
 }
 
+/** Puts the registration-check rule on the bus, in front of the Lambda's check (as the twin does). */
+export function checkRegistrations(bus: InProcessBus, registry: ModelRegistry): void {
+  bus.addRule(
+    VERSION_CREATED_RULE.pattern,
+    createRegistrationCheck({ registry, logger: new Logger({ logLevel: 'SILENT' }) }),
+  );
+}
+
 export async function startRegistryEnv(options: { extraRoots?: string[] } = {}): Promise<RegistryEnv> {
   const dynamo = await startLocalDynamo();
   const tableName = `registry-${randomUUID()}`;
@@ -48,10 +56,7 @@ export async function startRegistryEnv(options: { extraRoots?: string[] } = {}):
   bus.subscribe((e) => {
     events.push(e);
   });
-  bus.addRule(
-    VERSION_CREATED_RULE.pattern,
-    createRegistrationCheck({ registry, logger: new Logger({ logLevel: 'SILENT' }) }),
-  );
+  checkRegistrations(bus, registry);
   return {
     registry,
     serving,

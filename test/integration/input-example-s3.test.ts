@@ -11,6 +11,7 @@ import type { ModelRegistry } from '../../core/registry/registry';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from '../../twin/local-dynamodb';
 import { type LocalS3, startLocalS3 } from '../helpers/local-s3';
 import { IRIS_MODEL } from '../helpers/paths';
+import { checkRegistrations } from '../helpers/registry-env';
 
 let s3: LocalS3;
 let dynamo: LocalDynamo;
@@ -72,12 +73,7 @@ beforeAll(async () => {
     dynamodb: dynamo.clientConfig,
     s3: countingClient,
   });
-  bus.subscribe(
-    async (e) => {
-      if (e.type === 'ModelVersionCreated') await registry.completeRegistration(e.modelName, e.version);
-    },
-    ['ModelVersionCreated'],
-  );
+  checkRegistrations(bus, registry);
 });
 afterAll(async () => {
   await bus.drained();

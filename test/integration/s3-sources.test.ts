@@ -10,6 +10,7 @@ import type { ModelRegistry } from '../../core/registry/registry';
 import { ensureRegistryTable, type LocalDynamo, startLocalDynamo } from '../../twin/local-dynamodb';
 import { type LocalS3, startLocalS3 } from '../helpers/local-s3';
 import { IRIS_MODEL } from '../helpers/paths';
+import { checkRegistrations } from '../helpers/registry-env';
 
 let s3: LocalS3;
 let dynamo: LocalDynamo;
@@ -29,12 +30,7 @@ beforeAll(async () => {
     dynamodb: dynamo.clientConfig,
     s3: s3.client,
   });
-  bus.subscribe(
-    async (e) => {
-      if (e.type === 'ModelVersionCreated') await registry.completeRegistration(e.modelName, e.version);
-    },
-    ['ModelVersionCreated'],
-  );
+  checkRegistrations(bus, registry);
   await registry.createRegisteredModel({ name: 'iris' });
 });
 afterAll(async () => {
