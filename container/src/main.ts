@@ -1,5 +1,6 @@
 /** The model host's entry point: the program each serving task (and the local twin's host process) runs. */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NO_EVENTS } from '../../core/events/domain-events';
 import { parseSourceRoots, SourcePolicy } from '../../core/registry';
 import { createServingControl } from '../../core/serving/index';
@@ -7,10 +8,11 @@ import { MemoryAdmission } from './admission';
 import { DataPlane } from './data-plane';
 import { ModelHost } from './host';
 import { HostServer } from './http-server';
+import { readIndexUrlSecret } from './runtimes/package-index';
 import type { HostServing } from './serving-port';
-import { readSettings } from './settings';
+import { type HostSettings, readSettings } from './settings';
 
-const settings = readSettings();
+const settings = await withIndexUrl(readSettings());
 const logger = new Logger({
   serviceName: 'mlserve-host',
   persistentKeys: { model: settings.modelName, host: settings.hostId },
@@ -42,6 +44,14 @@ const server = new HostServer(host, plane, {
   logger,
   admission,
 });
+
+/** The settings with the package index URL read from its secret, when one is named. */
+async function withIndexUrl(read: HostSettings): Promise<HostSettings> {
+  const arn = read.python.indexUrlSecretArn;
+  if (!arn) return read;
+  const url = await readIndexUrlSecret(new SecretsManagerClient({}), arn);
+  return { ...read, python: { ...read.python, index: { ...read.python.index, url } } };
+}
 
 const url = await server.listen();
 logger.info('model host listening', {

@@ -6,6 +6,7 @@ import { type OnlineStores, parseOnlineStores } from '../../core/features/online
 import { DEFAULT_MAX_JSON_DEPTH } from '../../core/shared/json-limits';
 import { schemaProblems } from '../../core/shared/schema-problems';
 import { type BatchingSettings, DEFAULT_BATCHING } from './batching';
+import type { PackageIndex } from './runtimes/package-index';
 
 const MIB = 1024 * 1024;
 
@@ -30,6 +31,13 @@ const Schema = z.object({
   MLSERVE_PYTHON_ENV: z.enum(['system', 'per-version']).default('system'),
   MLSERVE_ENV_CACHE: z.string().default('/tmp/mlserve/envs'),
   MLSERVE_UV: z.string().default('uv'),
+  MLSERVE_PYTHON_INSTALLER: z.enum(['auto', 'uv', 'pip']).default('auto'),
+  MLSERVE_PYTHON_DOWNLOADS: flag,
+  MLSERVE_ENV_SYSTEM_PACKAGES: flag,
+  MLSERVE_PIP_INDEX_URL: z.url().optional(),
+  MLSERVE_PIP_INDEX_URL_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  MLSERVE_PIP_FIND_LINKS: z.string().min(1).optional(),
+  MLSERVE_PIP_NO_INDEX: flag,
   MLSERVE_ALLOW_CONDA_DEFAULTS: flag,
   MLSERVE_WORKER_LOADER: z.enum(['auto', 'sklearn']).default('auto'),
   MLSERVE_WORKER_SCRIPT: z.string().optional(),
@@ -95,6 +103,16 @@ export interface HostSettings {
     readonly mode: 'system' | 'per-version';
     readonly envCache: string;
     readonly uv: string;
+    /** What installs requirements: `auto` is uv when it is found, else the image Python's pip. */
+    readonly installer: 'auto' | 'uv' | 'pip';
+    /** Whether uv may install a Python version the image lacks. */
+    readonly pythonDownloads: boolean;
+    /** Whether environments also see the image interpreter's packages. */
+    readonly systemPackages: boolean;
+    /** Where packages come from; `url` may hold credentials (never logged). */
+    readonly index: PackageIndex;
+    /** A Secrets Manager secret holding the index URL, read at start into `index.url`. */
+    readonly indexUrlSecretArn?: string;
     readonly allowDefaultsChannel: boolean;
     readonly loader: 'auto' | 'sklearn';
     /** The worker program; defaults to container/python/mlserve_worker.py beside the sources. */
@@ -147,6 +165,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
     throw new Error(`Invalid model host settings: ${problems}`);
   }
   const e = parsed.data;
+  if (e.MLSERVE_PIP_INDEX_URL && e.MLSERVE_PIP_INDEX_URL_SECRET_ARN) {
+    throw new Error(
+      'Invalid model host settings: set MLSERVE_PIP_INDEX_URL or MLSERVE_PIP_INDEX_URL_SECRET_ARN, not both',
+    );
+  }
   const onlineStores = parseOnlineStores(e.MLSERVE_ONLINE_STORES);
   const vcpus = e.MLSERVE_CPU_UNITS !== undefined ? e.MLSERVE_CPU_UNITS / 1024 : availableParallelism();
   const memoryBytes = e.MLSERVE_MEMORY_MIB !== undefined ? e.MLSERVE_MEMORY_MIB * MIB : containerMemoryBytes();
@@ -170,6 +193,15 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
       mode: e.MLSERVE_PYTHON_ENV,
       envCache: e.MLSERVE_ENV_CACHE,
       uv: e.MLSERVE_UV,
+      installer: e.MLSERVE_PYTHON_INSTALLER,
+      pythonDownloads: e.MLSERVE_PYTHON_DOWNLOADS,
+      systemPackages: e.MLSERVE_ENV_SYSTEM_PACKAGES,
+      index: {
+        url: e.MLSERVE_PIP_INDEX_URL,
+        findLinks: e.MLSERVE_PIP_FIND_LINKS,
+        noIndex: e.MLSERVE_PIP_NO_INDEX,
+      },
+      indexUrlSecretArn: e.MLSERVE_PIP_INDEX_URL_SECRET_ARN,
       allowDefaultsChannel: e.MLSERVE_ALLOW_CONDA_DEFAULTS,
       loader: e.MLSERVE_WORKER_LOADER,
       workerScript: e.MLSERVE_WORKER_SCRIPT,

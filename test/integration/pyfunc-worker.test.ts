@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { FrameError, ModelPredictionError, PredictionError, RuntimeUnavailableError } from '../../container/src/errors';
 import { PyfuncRuntime, type PyfuncRuntimeOptions, type WorkerEvent } from '../../container/src/runtimes/pyfunc-worker';
-import { checkCondaChannels, type PythonEnvironmentOptions, pythonFor } from '../../container/src/runtimes/python-env';
 import type { LoadSpec } from '../../container/src/runtimes/runtime';
 import { encodeFrame, FrameDecoder } from '../../container/src/runtimes/worker-protocol';
 import type { ScoringInput } from '../../container/src/scoring/input';
@@ -477,97 +476,5 @@ describe('PyfuncRuntime with MLflow importable', () => {
     const r = await loaded('fixture', { env: { PYTHONPATH: fakeMlflow }, loader: 'sklearn' });
     expect(r.loadedWith).toBe('sklearn');
     expect(await r.predict(frame(IRIS_COLUMNS, SETOSA))).toEqual({ predictions: [0] });
-  });
-});
-
-describe('pythonFor', () => {
-  const options = (over: Partial<PythonEnvironmentOptions>): PythonEnvironmentOptions => ({
-    mode: 'per-version',
-    python: PYTHON,
-    cacheDir: path.join(dir, 'envs'),
-    uv: 'uv',
-    allowDefaultsChannel: false,
-    ...over,
-  });
-
-  /** A stand-in for uv: logs its arguments, then runs `body`. */
-  async function fakeUv(name: string, body: string): Promise<{ uv: string; log: string }> {
-    const uv = path.join(dir, name);
-    const log = `${uv}.log`;
-    await writeFile(uv, `#!/bin/sh\necho "$@" >> '${log}'\n${body}\n`);
-    await chmod(uv, 0o755);
-    return { uv, log };
-  }
-
-  it('returns the system interpreter in system mode', async () => {
-    expect(await pythonFor(model('fixture'), options({ mode: 'system', python: '/opt/python' }))).toBe('/opt/python');
-  });
-
-  it('builds one virtualenv per set of requirements with uv, and reuses it', async () => {
-    const { uv, log } = await fakeUv(
-      'uv-ok',
-      'if [ "$1" = venv ]; then mkdir -p "$2/bin" && ln -s /usr/bin/python3 "$2/bin/python"; fi',
-    );
-    const cacheDir = path.join(dir, 'envs-ok');
-    const python = await pythonFor(model('fixture'), options({ uv, cacheDir }));
-    expect(python.startsWith(`${cacheDir}/`)).toBe(true);
-    expect(python.endsWith('/bin/python')).toBe(true);
-    const envDir = path.dirname(path.dirname(python));
-    const calls = (await readFile(log, 'utf8')).trim().split('\n');
-    expect(calls).toEqual([
-      `venv ${envDir} --python 3.11.2`,
-      `pip install --python ${python} -r ${path.join(model('fixture'), 'requirements.txt')}`,
-    ]);
-    expect(await pythonFor(model('fixture'), options({ uv, cacheDir }))).toBe(python);
-    expect((await readFile(log, 'utf8')).trim().split('\n')).toHaveLength(2);
-  });
-
-  it('rejects with the failing command and its output', async () => {
-    const { uv } = await fakeUv('uv-fails', 'echo "error: No interpreter found for Python 3.11.2" >&2\nexit 2');
-    const error = await failure(pythonFor(model('fixture'), options({ uv, cacheDir: path.join(dir, 'envs-fail') })));
-    expect(error.message).toMatch(/venv .* --python 3\.11\.2` exited with code 2/);
-    expect(error.message).toContain('error: No interpreter found for Python 3.11.2');
-  });
-
-  it('rejects naming the command when uv is missing', async () => {
-    const error = await failure(pythonFor(model('fixture'), options({ uv: '/nonexistent/uv' })));
-    expect(error.message).toMatch(/could not build the Python environment for .*fixture-iris/);
-    expect(error.message).toMatch(/`\/nonexistent\/uv venv .*` could not run: spawn \/nonexistent\/uv ENOENT/);
-  });
-
-  it('refuses a conda-only environment on the defaults channel unless allowed', async () => {
-    const modelDir = path.join(dir, 'conda-only');
-    await mkdir(modelDir, { recursive: true });
-    await writeFile(
-      path.join(modelDir, 'conda.yaml'),
-      'channels:\n- defaults\ndependencies:\n- python=3.10.4\n- pip:\n  - scikit-learn==1.2.1\n',
-    );
-    const refused = await failure(pythonFor(modelDir, options({ uv: '/nonexistent/uv' })));
-    expect(refused.message).toMatch(/conda\.yaml lists the Anaconda channel 'defaults'/);
-    const allowed = await failure(pythonFor(modelDir, options({ uv: '/nonexistent/uv', allowDefaultsChannel: true })));
-    expect(allowed.message).toMatch(/--python 3\.10\.4` could not run/);
-  });
-});
-
-describe('checkCondaChannels', () => {
-  it.each([
-    'channels:\n- defaults\n',
-    'channels:\n- conda-forge\n- https://repo.anaconda.com/pkgs/main\n',
-    'channels:\n- https://conda.anaconda.org/anaconda\n',
-  ])('refuses Anaconda channels: %j', (text) => {
-    expect(() => checkCondaChannels(text, false)).toThrow(/Anaconda channel/);
-    expect(() => checkCondaChannels(text, true)).not.toThrow();
-  });
-
-  it.each([
-    'channels:\n- conda-forge\n',
-    'channels:\n- https://conda.anaconda.org/conda-forge\n',
-    'dependencies:\n- python=3.11\n',
-  ])('accepts %j', (text) => {
-    expect(() => checkCondaChannels(text, false)).not.toThrow();
-  });
-
-  it('says when conda.yaml is not YAML', () => {
-    expect(() => checkCondaChannels('channels: [defaults', false)).toThrow(/conda\.yaml is not valid YAML/);
   });
 });

@@ -56,3 +56,51 @@ describe('Python workers per version', () => {
     expect(readSettings({ ...REQUIRED, MLSERVE_WORKERS_PER_VERSION: '5' }).workersPerVersion).toBe(5);
   });
 });
+
+describe('Python environments', () => {
+  it('default to the installer found, no Python downloads, isolated environments, the default index', () => {
+    const { python } = readSettings(REQUIRED);
+    expect(python).toMatchObject({
+      installer: 'auto',
+      pythonDownloads: false,
+      systemPackages: false,
+      index: { url: undefined, findLinks: undefined, noIndex: false },
+      indexUrlSecretArn: undefined,
+    });
+  });
+
+  it('take the installer, downloads, index, wheel directory and secret', () => {
+    const { python } = readSettings({
+      ...REQUIRED,
+      MLSERVE_PYTHON_INSTALLER: 'pip',
+      MLSERVE_PYTHON_DOWNLOADS: 'true',
+      MLSERVE_ENV_SYSTEM_PACKAGES: 'yes',
+      MLSERVE_PIP_FIND_LINKS: '/wheels',
+      MLSERVE_PIP_NO_INDEX: '1',
+      MLSERVE_PIP_INDEX_URL_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pip-AbCdEf',
+    });
+    expect(python).toMatchObject({
+      installer: 'pip',
+      pythonDownloads: true,
+      systemPackages: true,
+      index: { findLinks: '/wheels', noIndex: true },
+      indexUrlSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pip-AbCdEf',
+    });
+    const url = 'https://u:secret-token@pypi.example.com/simple';
+    expect(readSettings({ ...REQUIRED, MLSERVE_PIP_INDEX_URL: url }).python.index.url).toBe(url);
+  });
+
+  it('refuse an unknown installer, and an index URL given both ways, without showing it', () => {
+    expect(() => readSettings({ ...REQUIRED, MLSERVE_PYTHON_INSTALLER: 'conda' })).toThrow(/MLSERVE_PYTHON_INSTALLER/);
+    const both = () =>
+      readSettings({
+        ...REQUIRED,
+        MLSERVE_PIP_INDEX_URL: 'https://u:secret-token@pypi.example.com/simple',
+        MLSERVE_PIP_INDEX_URL_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pip-AbCdEf',
+      });
+    expect(both).toThrow(/MLSERVE_PIP_INDEX_URL or MLSERVE_PIP_INDEX_URL_SECRET_ARN, not both/);
+    expect(() => readSettings({ ...REQUIRED, MLSERVE_PIP_INDEX_URL: 'not a url secret-token' })).toThrow(
+      /^(?!.*secret-token).*MLSERVE_PIP_INDEX_URL/,
+    );
+  });
+});

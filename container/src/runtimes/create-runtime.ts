@@ -16,7 +16,7 @@ export interface RuntimeChoice {
   readonly python: HostSettings['python'];
   /** How many Python workers the version gets. */
   readonly workers: number;
-  /** The version's logger: the workers' stderr lines go to it. */
+  /** The version's logger: its environment's notes and the workers' stderr lines go to it. */
   readonly logger: Logger;
   /** A worker started, exited, restarted or could not restart. */
   readonly onWorkerEvent: (event: WorkerEvent) => void;
@@ -29,13 +29,18 @@ export async function createRuntime(spec: LoadSpec, choice: RuntimeChoice): Prom
     throw new Error(`no servable flavor in [${Object.keys(flavors).join(', ')}]`);
   }
   const py = choice.python;
-  const python = await pythonFor(spec.modelDir, {
+  const { python, notes } = await pythonFor(spec.modelDir, {
     mode: py.mode,
     python: py.interpreter,
     cacheDir: py.envCache,
     uv: py.uv,
+    installer: py.installer,
+    pythonDownloads: py.pythonDownloads,
+    systemPackages: py.systemPackages,
     allowDefaultsChannel: py.allowDefaultsChannel,
+    index: py.index,
   });
+  for (const note of notes) choice.logger.info('environment', { note });
   return new PyfuncPool(spec, choice.workers, {
     python,
     loader: py.loader,
