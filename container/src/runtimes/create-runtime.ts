@@ -6,6 +6,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { HostSettings } from '../settings';
+import { type EnvironmentStore, PROCESS_OWNER } from './env-archive';
 import { OnnxRuntime } from './onnx-runtime';
 import { PyfuncPool } from './pyfunc-pool';
 import type { WorkerEvent } from './pyfunc-worker';
@@ -20,6 +21,8 @@ export interface RuntimeChoice {
   readonly logger: Logger;
   /** A worker started, exited, restarted or could not restart. */
   readonly onWorkerEvent: (event: WorkerEvent) => void;
+  /** Where built environments are shared between tasks (MLSERVE_ENV_ARCHIVE); none: each builds its own. */
+  readonly environments?: EnvironmentStore;
 }
 
 export async function createRuntime(spec: LoadSpec, choice: RuntimeChoice): Promise<ModelRuntime> {
@@ -35,6 +38,11 @@ export async function createRuntime(spec: LoadSpec, choice: RuntimeChoice): Prom
     cacheDir: py.envCache,
     uv: py.uv,
     allowDefaultsChannel: py.allowDefaultsChannel,
+    archive: choice.environments && {
+      store: choice.environments,
+      owner: PROCESS_OWNER,
+      log: (message, fields) => choice.logger.info(message, fields),
+    },
   });
   return new PyfuncPool(spec, choice.workers, {
     python,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { type ArchiveHook, withArchive } from './env-archive';
 
 export interface PythonEnvironmentOptions {
   /** `system`: every version runs on `python`; `per-version`: a virtualenv per distinct set of requirements. */
@@ -19,6 +20,8 @@ export interface PythonEnvironmentOptions {
   readonly uv: string;
   /** Whether a conda.yaml may name Anaconda's `defaults` channel (its terms of service apply). */
   readonly allowDefaultsChannel: boolean;
+  /** Where built environments are shared between tasks (docs/environments.md); none: each task builds its own. */
+  readonly archive?: ArchiveHook;
 }
 
 export const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -53,7 +56,7 @@ export async function pythonFor(modelDir: string, options: PythonEnvironmentOpti
   const envDir = path.resolve(options.cacheDir, key);
   let pending = building.get(envDir);
   if (!pending) {
-    pending = ensureEnvironment(envDir, spec, modelDir, options.uv || DEFAULT_UV).finally(() =>
+    pending = ensureEnvironment(envDir, spec, modelDir, options.uv || DEFAULT_UV, options.archive).finally(() =>
       building.delete(envDir),
     );
     building.set(envDir, pending);
@@ -165,9 +168,23 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-async function ensureEnvironment(envDir: string, spec: EnvironmentSpec, modelDir: string, uv: string): Promise<string> {
+async function ensureEnvironment(
+  envDir: string,
+  spec: EnvironmentSpec,
+  modelDir: string,
+  uv: string,
+  archive?: ArchiveHook,
+): Promise<string> {
   const python = path.join(envDir, 'bin', 'python');
   if (await exists(path.join(envDir, READY_MARKER))) return python;
+  const build = () => installEnvironment(envDir, spec, modelDir, uv);
+  if (archive) await withArchive(archive, spec, envDir, build);
+  else await build();
+  return python;
+}
+
+async function installEnvironment(envDir: string, spec: EnvironmentSpec, modelDir: string, uv: string): Promise<void> {
+  const python = path.join(envDir, 'bin', 'python');
   await rm(envDir, { recursive: true, force: true });
   await mkdir(path.dirname(envDir), { recursive: true });
   try {
@@ -179,7 +196,6 @@ async function ensureEnvironment(envDir: string, spec: EnvironmentSpec, modelDir
     }
     await run(uv, ['pip', 'install', '--python', python, '-r', requirementsFile], modelDir);
     await writeFile(path.join(envDir, READY_MARKER), `${new Date().toISOString()}\n`);
-    return python;
   } catch (error) {
     await rm(envDir, { recursive: true, force: true });
     throw new Error(`could not build the Python environment for ${modelDir}: ${(error as Error).message}`);
