@@ -20,6 +20,7 @@ export function buildApp(app = new App()): App {
     table: registry.registry.table,
     artifactBucket: registry.artifacts.bucket,
     artifactReadPolicy: registry.artifacts.readPolicy,
+    environmentArchive: { uri: registry.artifacts.environmentsUri, policy: registry.artifacts.environmentsPolicy },
     networkProfile: config.networkProfile,
     interfaceEndpoints: config.interfaceEndpoints,
     alarmEmail: config.alarmEmail,

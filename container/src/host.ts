@@ -14,6 +14,7 @@ import { StoreClients } from './features/load';
 import { RefResolver } from './ref-resolver';
 import { RefRoutes, registryHolders } from './ref-routes';
 import { createRuntime, workerPoolOf } from './runtimes/create-runtime';
+import type { EnvironmentStore } from './runtimes/env-archive';
 import type { LoadSpec, ModelRuntime } from './runtimes/runtime';
 import { ServedVersion } from './served-version';
 import type { HostServing, ServingSnapshot } from './serving-port';
@@ -26,6 +27,8 @@ export interface HostDeps {
   readonly settings: HostSettings;
   readonly logger: Logger;
   readonly s3?: () => S3Client;
+  /** Where built Python environments are shared between tasks (MLSERVE_ENV_ARCHIVE). */
+  readonly environments?: EnvironmentStore;
 }
 
 /** The registry as last read: the model's serving config carries the batching and workers applied live. */
@@ -214,6 +217,7 @@ export class ModelHost {
     return createRuntime(spec, {
       python: this.deps.settings.python,
       workers: this.workersPerVersion(),
+      environments: this.deps.environments,
       logger: this.deps.logger.createChild({ persistentKeys: { version: spec.version } }),
       onWorkerEvent: (e) => {
         // With a pool, the version serves on while any of its workers does.

@@ -1,13 +1,17 @@
 /** The model host's entry point: the program each serving task (and the local twin's host process) runs. */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NO_EVENTS } from '../../core/events/domain-events';
 import { parseSourceRoots, SourcePolicy } from '../../core/registry';
 import { createServingControl } from '../../core/serving/index';
+import { documentClient } from '../../core/table/dynamo';
 import { MemoryAdmission } from './admission';
 import { DataPlane } from './data-plane';
 import { ModelHost } from './host';
 import { HostServer } from './http-server';
+import { EnvironmentStore } from './runtimes/env-archive';
 import { readIndexUrlSecret } from './runtimes/package-index';
 import type { HostServing } from './serving-port';
 import { type HostSettings, readSettings } from './settings';
@@ -21,11 +25,24 @@ const logger = new Logger({
 // What the host reads from and reports to (serving-port.ts).
 const serving: HostServing = createServingControl({ tableName: settings.registryTable, events: NO_EVENTS });
 
+// Built Python environments are shared through S3 when MLSERVE_ENV_ARCHIVE says where.
+const archive = settings.python.archive;
+const environments =
+  archive &&
+  new EnvironmentStore({
+    s3: new S3Client({}),
+    location: archive,
+    table: documentClient(new DynamoDBClient({})),
+    tableName: settings.registryTable,
+    release: settings.release,
+  });
+
 const host = new ModelHost({
   serving,
   sources: new SourcePolicy(parseSourceRoots(settings.sourceRoots)),
   settings,
   logger,
+  environments,
 });
 const plane = new DataPlane(host, {
   timeoutMs: settings.requestTimeoutMs,

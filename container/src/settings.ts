@@ -6,6 +6,7 @@ import { type OnlineStores, parseOnlineStores } from '../../core/features/online
 import { DEFAULT_MAX_JSON_DEPTH } from '../../core/shared/json-limits';
 import { schemaProblems } from '../../core/shared/schema-problems';
 import { type BatchingSettings, DEFAULT_BATCHING } from './batching';
+import { type ArchiveLocation, parseArchiveLocation } from './runtimes/env-archive';
 import type { PackageIndex } from './runtimes/package-index';
 
 const MIB = 1024 * 1024;
@@ -39,6 +40,8 @@ const Schema = z.object({
   MLSERVE_PIP_FIND_LINKS: z.string().min(1).optional(),
   MLSERVE_PIP_NO_INDEX: flag,
   MLSERVE_ALLOW_CONDA_DEFAULTS: flag,
+  MLSERVE_ENV_ARCHIVE: z.string().optional(),
+  MLSERVE_RELEASE: z.string().default('unreleased'),
   MLSERVE_WORKER_LOADER: z.enum(['auto', 'sklearn']).default('auto'),
   MLSERVE_WORKER_SCRIPT: z.string().optional(),
   MLSERVE_METRICS_INTERVAL_MS: int(60_000),
@@ -114,6 +117,11 @@ export interface HostSettings {
     /** A Secrets Manager secret holding the index URL, read at start into `index.url`. */
     readonly indexUrlSecretArn?: string;
     readonly allowDefaultsChannel: boolean;
+    /**
+     * Where built environments are kept and restored from (MLSERVE_ENV_ARCHIVE,
+     * `s3://bucket/prefix`); undefined: each task builds its own. See docs/environments.md.
+     */
+    readonly archive?: ArchiveLocation;
     readonly loader: 'auto' | 'sklearn';
     /** The worker program; defaults to container/python/mlserve_worker.py beside the sources. */
     readonly workerScript?: string;
@@ -124,6 +132,11 @@ export interface HostSettings {
   readonly hostId: string;
   /** The serving revision this task was deployed for (set by the deploy workflow). */
   readonly revision: number;
+  /**
+   * The mlserve release this task runs (MLSERVE_RELEASE, set by the deploy workflow: a fingerprint
+   * of the image and the tasks' environment); part of every archived environment's key.
+   */
+  readonly release: string;
   /** The operator's online stores that feature lookups may read (MLSERVE_ONLINE_STORES, JSON). */
   readonly onlineStores: OnlineStores;
   /** How long one request's feature lookups may take before it fails with a 503. */
@@ -203,6 +216,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
       },
       indexUrlSecretArn: e.MLSERVE_PIP_INDEX_URL_SECRET_ARN,
       allowDefaultsChannel: e.MLSERVE_ALLOW_CONDA_DEFAULTS,
+      archive: e.MLSERVE_ENV_ARCHIVE ? parseArchiveLocation(e.MLSERVE_ENV_ARCHIVE) : undefined,
       loader: e.MLSERVE_WORKER_LOADER,
       workerScript: e.MLSERVE_WORKER_SCRIPT,
     },
@@ -210,6 +224,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): HostSettings
     metricsNamespace: e.MLSERVE_METRICS_NAMESPACE,
     hostId: e.MLSERVE_HOST_ID ?? `${hostname()}:${process.pid}`,
     revision: e.MLSERVE_REVISION,
+    release: e.MLSERVE_RELEASE,
     onlineStores,
     featureTimeoutMs: e.MLSERVE_FEATURE_TIMEOUT_MS,
     maxJsonDepth: e.MLSERVE_MAX_JSON_DEPTH,

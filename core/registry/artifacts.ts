@@ -105,7 +105,8 @@ export class SourceArtifactReader implements ArtifactReader {
 
 /**
  * A local directory holding the artifact: a `file://` source is used where it is; an S3
- * prefix is downloaded once into `cacheDir/<key>` (written to a temporary folder, then renamed).
+ * prefix is downloaded once into `cacheDir/<key>` (written to a temporary folder, each object's
+ * size checked against the listing, then renamed).
  */
 export async function localArtifactDir(
   source: ResolvedSource,
@@ -137,6 +138,11 @@ export async function localArtifactDir(
         checkRelative(relative);
         const out = await s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: object.Key }));
         const bytes = await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+        // A download cut short (or an object replaced mid-copy) must not be cached as the artifact.
+        if (object.Size !== undefined && bytes.length !== object.Size)
+          throw new ArtifactError(
+            `s3://${source.bucket}/${object.Key} read ${bytes.length} bytes, listed ${object.Size}`,
+          );
         await mkdir(path.dirname(path.join(partial, relative)), { recursive: true });
         await writeFile(path.join(partial, relative), bytes);
         count++;

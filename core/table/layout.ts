@@ -31,6 +31,7 @@ export const KIND = {
   hostReport: 'HOST_REPORT',
   token: 'TOKEN',
   principal: 'PRINCIPAL',
+  environmentClaim: 'ENV_CLAIM',
 } as const;
 
 /** Partition-key prefixes and fixed sort keys. */
@@ -42,6 +43,8 @@ export const PREFIX = {
   event: 'EVENT#',
   token: 'TOKEN#',
   principal: 'PRINCIPAL#',
+  /** A Python environment shared through the environment archive, by its content key. */
+  environment: 'ENV#',
 } as const;
 
 export const SORT_KEY = {
@@ -53,6 +56,8 @@ export const SORT_KEY = {
   hostReport: 'SERVING#HOST',
   token: 'TOKEN',
   principal: 'PRINCIPAL',
+  /** Which model host builds the environment now (so that the others restore it instead). */
+  environmentClaim: 'CLAIM',
 } as const;
 
 /** Attributes that more than one part of the system reads or writes. */
@@ -105,6 +110,11 @@ export const tokenKey = (hash: string): Key => ({ PK: `${PREFIX.token}${hash}`, 
 /** A token's ByKind sort key: its principal first, so one principal's tokens are one query. */
 export const tokenIndexSk = (principal: string, tokenId: string) => `${principal}#${tokenId}`;
 export const principalKey = (name: string): Key => ({ PK: `${PREFIX.principal}${name}`, SK: SORT_KEY.principal });
+/** The claim on building the environment whose content key is `key` (see container/src/runtimes/env-archive.ts). */
+export const environmentClaimKey = (key: string): Key => ({
+  PK: `${PREFIX.environment}${key}`,
+  SK: SORT_KEY.environmentClaim,
+});
 
 /** A string attribute in Amazon States Language: a literal, or a value computed from the state input. */
 export type AslString = { readonly S: string } | { readonly 'S.$': string };

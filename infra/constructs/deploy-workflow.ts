@@ -34,10 +34,19 @@ export interface DeployWorkflowProps {
   /**
    * More environment variables for every serving task (e.g. `MLSERVE_ONLINE_STORES`). The
    * workflow's own variables (`MLSERVE_SOURCE_ROOTS`, `REGISTRY_TABLE`, `MLSERVE_MODEL_NAME`,
-   * `MLSERVE_REVISION`) cannot be replaced.
+   * `MLSERVE_REVISION`, `MLSERVE_RELEASE`, and `MLSERVE_ENV_ARCHIVE` with an environment archive)
+   * cannot be replaced.
    * @default - none: only the workflow's own variables
    */
   readonly taskEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * Where serving tasks keep the Python environments they build, so that the next task needing
+   * one restores it instead of building it: `s3://bucket/prefix`, given to them as
+   * `MLSERVE_ENV_ARCHIVE` (docs/environments.md). The task role needs read, write and delete
+   * there (ArtifactStore.environmentsPolicy).
+   * @default - none: every task builds the environments it needs
+   */
+  readonly environmentArchive?: string;
   /**
    * Give serving tasks public IPs (the lean network profile without NAT).
    * @default false - tasks reach AWS through NAT or VPC endpoints
@@ -97,8 +106,16 @@ export class DeployWorkflow extends Construct {
     );
     this.executionRole = executionRole;
     this.taskRole = taskRole;
+    const environments = props.environmentArchive ? { MLSERVE_ENV_ARCHIVE: props.environmentArchive } : undefined;
 
-    const taken = ['MLSERVE_SOURCE_ROOTS', 'REGISTRY_TABLE', 'MLSERVE_MODEL_NAME', 'MLSERVE_REVISION'];
+    const taken = [
+      'MLSERVE_SOURCE_ROOTS',
+      'REGISTRY_TABLE',
+      'MLSERVE_MODEL_NAME',
+      'MLSERVE_REVISION',
+      'MLSERVE_RELEASE',
+    ];
+    if (environments) taken.push('MLSERVE_ENV_ARCHIVE');
     const clashes = Object.keys(props.taskEnvironment ?? {}).filter((name) => taken.includes(name));
     if (clashes.length > 0)
       throw new Error(`DeployWorkflow: taskEnvironment may not set the workflow's own ${clashes.join(', ')}`);
@@ -118,7 +135,7 @@ export class DeployWorkflow extends Construct {
       logGroupName: this.taskLogGroup.logGroupName,
       region: stack.region,
       containerPort: 8080,
-      environment: { MLSERVE_SOURCE_ROOTS: props.sourceRoots, ...props.taskEnvironment },
+      environment: { MLSERVE_SOURCE_ROOTS: props.sourceRoots, ...environments, ...props.taskEnvironment },
       pollSeconds: props.pollSeconds ?? 10,
       maxPolls: props.maxPolls ?? 90,
     });

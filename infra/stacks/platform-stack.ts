@@ -28,6 +28,12 @@ export interface PlatformStackProps extends StackProps {
   readonly artifactBucket: IBucket;
   /** Read access to the artifacts (a managed policy of the registry stack). */
   readonly artifactReadPolicy: IManagedPolicy;
+  /**
+   * Where serving tasks keep built Python environments, and the policy letting them (the
+   * artifact store's `environmentsUri` and `environmentsPolicy`).
+   * @default - none: every task builds the environments it needs
+   */
+  readonly environmentArchive?: { readonly uri: string; readonly policy: IManagedPolicy };
   /** @default 'lean' */
   readonly networkProfile?: NetworkProfile;
   /** @default false - see NetworkProps.interfaceEndpoints */
@@ -119,9 +125,11 @@ export class PlatformStack extends Stack {
         .digest('hex')
         .slice(0, 16),
       taskEnvironment: onlineStores.environment,
+      environmentArchive: props.environmentArchive?.uri,
       assignPublicIp: network.assignPublicIp,
     });
     this.workflow.taskRole.addManagedPolicy(props.artifactReadPolicy);
+    if (props.environmentArchive) this.workflow.taskRole.addManagedPolicy(props.environmentArchive.policy);
     onlineStores.grantRead(this.workflow.taskRole);
     image.repository.grantPull(this.workflow.executionRole);
     // The functions keep the construct path `Api` and the REST API sits in their scope as

@@ -53,7 +53,7 @@ function structuralDifferences(twin: unknown, aws: unknown, settings: Set<string
 }
 
 /** A stack holding the workflow with the VPC, cluster and listener it is given. */
-function workflowStack(app: App, taskEnvironment?: Record<string, string>) {
+function workflowStack(app: App, taskEnvironment?: Record<string, string>, environmentArchive?: string) {
   const stack = new Stack(app, 'Workflow', { env: { account: '123456789012', region: 'eu-west-1' } });
   const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
   const cluster = new Cluster(stack, 'Cluster', { vpc, containerInsightsV2: undefined });
@@ -73,6 +73,7 @@ function workflowStack(app: App, taskEnvironment?: Record<string, string>) {
     sourceRoots: 's3://models-bucket/models',
     release: 'release-1',
     taskEnvironment,
+    environmentArchive,
     assignPublicIp: true,
   });
   return { stack, workflow };
@@ -170,5 +171,18 @@ describe('DeployWorkflow', () => {
     expect(() => workflowStack(new App(), { REGISTRY_TABLE: 'elsewhere' })).toThrow(
       /taskEnvironment may not set the workflow's own REGISTRY_TABLE/,
     );
+  });
+
+  it('tells serving tasks their release, and where built environments are kept when given', () => {
+    expect(JSON.stringify(synthesizedDefinition(template))).toContain('{"Name":"MLSERVE_RELEASE","Value":"release-1"}');
+    expect(JSON.stringify(synthesizedDefinition(template))).not.toContain('MLSERVE_ENV_ARCHIVE');
+    const kept = Template.fromStack(workflowStack(new App(), undefined, 's3://models-bucket/environments').stack);
+    expect(JSON.stringify(synthesizedDefinition(kept))).toContain(
+      '{"Name":"MLSERVE_ENV_ARCHIVE","Value":"s3://models-bucket/environments"}',
+    );
+    expect(() =>
+      workflowStack(new App(), { MLSERVE_ENV_ARCHIVE: 's3://elsewhere/x' }, 's3://models-bucket/environments'),
+    ).toThrow(/may not set the workflow's own MLSERVE_ENV_ARCHIVE/);
+    expect(() => workflowStack(new App(), { MLSERVE_RELEASE: 'r' })).toThrow(/own MLSERVE_RELEASE/);
   });
 });

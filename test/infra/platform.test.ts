@@ -114,6 +114,33 @@ describe('the app', () => {
     });
   });
 
+  it("lets serving tasks keep built environments under the artifact bucket's environments/ prefix only, and tells them where", () => {
+    const policies = Object.entries(registry.findResources('AWS::IAM::ManagedPolicy')) as [
+      string,
+      { Properties: { PolicyDocument: { Statement: Statement[] } } },
+    ][];
+    const writers = policies.filter(([, p]) =>
+      p.Properties.PolicyDocument.Statement.some((st) => ([] as string[]).concat(st.Action).includes('s3:PutObject')),
+    );
+    expect(writers.map(([id]) => id)).toEqual([expect.stringMatching(/^ArtifactsEnvironmentsPolicy/)]);
+    const [, policy] = writers[0] as (typeof writers)[number];
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      const actions = ([] as string[]).concat(statement.Action);
+      const resource = JSON.stringify(statement.Resource);
+      if (actions.includes('s3:ListBucket')) expect(actions).toEqual(['s3:ListBucket']);
+      else expect(resource).toMatch(/"\/environments\/\*"\]/);
+    }
+    const taskRole = Object.entries(platform.findResources('AWS::IAM::Role')).find(([id]) =>
+      id.startsWith('DeployModelTaskRole'),
+    );
+    expect(JSON.stringify(taskRole?.[1])).toContain('ArtifactsEnvironmentsPolicy');
+    const definition = JSON.stringify(platform.findResources('AWS::StepFunctions::StateMachine'));
+    // {"Name":"MLSERVE_ENV_ARCHIVE","Value":"s3://<artifact bucket>/environments"}, the bucket imported.
+    expect(definition).toMatch(
+      /MLSERVE_ENV_ARCHIVE[\\"]+,[\\"]+Value[\\"]+:[\\"]+s3:\/\/",\{"Fn::ImportValue":"[^"]*ArtifactsBucket\w+"\},"\/environments\\/,
+    );
+  });
+
   it("puts every API method of the app behind the authorizer, but the web console's page and assets", () => {
     const methods = Object.entries(platform.findResources('AWS::ApiGateway::Method')) as [
       string,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessBus } from '../../core/events/in-process-bus';
 import { createRegistry, localArtifactDir } from '../../core/registry';
@@ -76,6 +77,33 @@ describe('downloading an S3 artifact for serving', () => {
         throw new Error('the cache should have been used');
       };
       expect(await localArtifactDir(source, cache, 'iris/1', unreachable)).toBe(dir);
+    } finally {
+      await rm(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an object whose bytes do not match its listed size, and caches nothing', async () => {
+    const cache = await mkdtemp(path.join(tmpdir(), 'mlserve-s3-cache-'));
+    /** The local server, with a listing that says model.pkl is one byte longer than it is. */
+    const misreporting = () => {
+      const client = s3.client();
+      const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+      client.send = (async (command: unknown) => {
+        const out = (await send(command)) as { Contents?: { Key?: string; Size?: number }[] };
+        if (command instanceof ListObjectsV2Command)
+          for (const object of out.Contents ?? [])
+            if (object.Key?.endsWith('model.pkl')) object.Size = (object.Size ?? 0) + 1;
+        return out;
+      }) as typeof client.send;
+      return client;
+    };
+    try {
+      const source = { kind: 's3' as const, bucket: s3.bucket, prefix: 'models/iris' };
+      await expect(localArtifactDir(source, cache, 'iris/1', misreporting)).rejects.toThrow(
+        /model\.pkl read \d+ bytes, listed/,
+      );
+      const left = await readdir(cache, { recursive: true, withFileTypes: true });
+      expect(left.filter((entry) => !entry.isDirectory() || entry.name !== 'iris')).toEqual([]);
     } finally {
       await rm(cache, { recursive: true, force: true });
     }

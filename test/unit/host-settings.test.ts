@@ -104,3 +104,26 @@ describe('Python environments', () => {
     );
   });
 });
+
+describe('the environment archive', () => {
+  it('is off unless MLSERVE_ENV_ARCHIVE says where, and then is that bucket and prefix', () => {
+    expect(readSettings(REQUIRED).python.archive).toBeUndefined();
+    expect(
+      readSettings({ ...REQUIRED, MLSERVE_ENV_ARCHIVE: 's3://models-bucket/environments/' }).python.archive,
+    ).toEqual({
+      bucket: 'models-bucket',
+      prefix: 'environments',
+    });
+  });
+
+  it('refuses an archive that is not an S3 location, naming the variable', () => {
+    expect(() => readSettings({ ...REQUIRED, MLSERVE_ENV_ARCHIVE: '/tmp/envs' })).toThrow(/MLSERVE_ENV_ARCHIVE/);
+  });
+
+  it('keys environments by the release the deploy workflow gives the task', () => {
+    const settings = twinDeploySettings('file:///tmp', 1);
+    const definition = JSON.stringify(buildDeployModelDefinition(settings));
+    expect(definition).toContain(`{"Name":"MLSERVE_RELEASE","Value":"${settings.release}"}`);
+    expect(readSettings({ ...REQUIRED, MLSERVE_RELEASE: 'r7' }).release).toBe('r7');
+  });
+});

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { asl, eventKey, hostReportKey, modelKey, nameKey, servingModelKey, versionKey } from '../../core/table/layout';
+import {
+  asl,
+  environmentClaimKey,
+  eventKey,
+  hostReportKey,
+  modelKey,
+  nameKey,
+  servingModelKey,
+  versionKey,
+} from '../../core/table/layout';
 import { context, evaluateKey, input, modelId } from '../helpers/asl-keys';
 
 describe('table layout', () => {
@@ -22,6 +31,13 @@ describe('table layout', () => {
       SK: { S: 'SERVING#MODEL' },
     });
     expect(eventKey('m1', '2026-01-01T00:00:00.000Z', 'u').SK).toBe('EVENT#2026-01-01T00:00:00.000Z#u');
+  });
+
+  it("keeps an environment's build claim in a partition of its own, apart from every model's items", () => {
+    const claim = environmentClaimKey('ab12');
+    expect(claim).toEqual({ PK: 'ENV#ab12', SK: 'CLAIM' });
+    expect(claim.PK.startsWith(modelKey('ab12').PK)).toBe(false);
+    expect(environmentClaimKey('cd34').PK).not.toBe(claim.PK);
   });
 
   it('orders version sort keys by number, and keeps them under their model', () => {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { HostSettings } from '../settings';
+import { type EnvironmentStore, PROCESS_OWNER } from './env-archive';
 import { OnnxRuntime } from './onnx-runtime';
 import { PyfuncPool } from './pyfunc-pool';
 import type { WorkerEvent } from './pyfunc-worker';
@@ -20,6 +21,8 @@ export interface RuntimeChoice {
   readonly logger: Logger;
   /** A worker started, exited, restarted or could not restart. */
   readonly onWorkerEvent: (event: WorkerEvent) => void;
+  /** Where built environments are shared between tasks (MLSERVE_ENV_ARCHIVE); none: each builds its own. */
+  readonly environments?: EnvironmentStore;
 }
 
 export async function createRuntime(spec: LoadSpec, choice: RuntimeChoice): Promise<ModelRuntime> {
@@ -39,6 +42,11 @@ export async function createRuntime(spec: LoadSpec, choice: RuntimeChoice): Prom
     systemPackages: py.systemPackages,
     allowDefaultsChannel: py.allowDefaultsChannel,
     index: py.index,
+    archive: choice.environments && {
+      store: choice.environments,
+      owner: PROCESS_OWNER,
+      log: (message, fields) => choice.logger.info(message, fields),
+    },
   });
   for (const note of notes) choice.logger.info('environment', { note });
   return new PyfuncPool(spec, choice.workers, {

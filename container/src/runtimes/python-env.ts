@@ -4,6 +4,7 @@
  * cache under its key and built once however many versions share it. See docs/environments.md.
  */
 import path from 'node:path';
+import { type ArchiveHook, withArchive } from './env-archive';
 import { type BuildOptions, buildEnvironment, environmentPython, environmentReady } from './env-build';
 import { environmentKey, type ResolveOptions, resolveEnvironment } from './env-spec';
 
@@ -14,6 +15,8 @@ export interface PythonEnvironmentOptions extends ResolveOptions, BuildOptions {
   readonly python: string;
   /** Where per-version virtualenvs are kept. */
   readonly cacheDir: string;
+  /** Where built environments are shared between tasks (docs/environments.md); none: each task builds its own. */
+  readonly archive?: ArchiveHook;
 }
 
 /** The interpreter a version runs on, and what its environment's resolution left out or changed. */
@@ -37,8 +40,20 @@ export async function pythonFor(modelDir: string, options: PythonEnvironmentOpti
   const envDir = path.resolve(options.cacheDir, environmentKey(spec));
   let pending = building.get(envDir);
   if (!pending) {
-    pending = (async () =>
-      (await environmentReady(envDir)) ? environmentPython(envDir) : buildEnvironment(envDir, spec, resolved))();
+    pending = (async () => {
+      if (await environmentReady(envDir)) return environmentPython(envDir);
+      const build = async () => {
+        await buildEnvironment(envDir, spec, resolved);
+      };
+      // Restored from the shared archive when another task built it; else built here (and shared).
+      if (options.archive) {
+        const identity = { requirements: spec.requirements, python: `${spec.pythonVersion} ${spec.interpreter ?? ''}` };
+        await withArchive(options.archive, identity, envDir, build);
+      } else {
+        await build();
+      }
+      return environmentPython(envDir);
+    })();
     pending = pending.finally(() => building.delete(envDir));
     building.set(envDir, pending);
   }

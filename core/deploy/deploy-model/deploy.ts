@@ -82,6 +82,8 @@ function taskDefinitionStates(s: DeployModelSettings): States {
     { Name: 'REGISTRY_TABLE', Value: s.tableName },
     { Name: 'MLSERVE_MODEL_NAME', 'Value.$': '$.modelName' },
     { Name: 'MLSERVE_REVISION', 'Value.$': '$.model.Item.servingRevision.N' },
+    // What the task runs besides its model: built Python environments are kept per release.
+    { Name: 'MLSERVE_RELEASE', Value: s.release },
     // The task's memory, from which the host derives its memory budget for requests in flight.
     { Name: 'MLSERVE_MEMORY_MIB', 'Value.$': '$.model.Item.servingMemory.S' },
     // The task's CPU units, from which the host derives how many Python workers a version gets.
