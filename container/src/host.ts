@@ -219,6 +219,7 @@ export class ModelHost {
       workers: this.workersPerVersion(),
       environments: this.deps.environments,
       logger: this.deps.logger.createChild({ persistentKeys: { version: spec.version } }),
+      onEnvironmentEvent: (e) => void this.event(e.type, e.message, spec.version),
       onWorkerEvent: (e) => {
         // With a pool, the version serves on while any of its workers does.
         const serving = served.runtime?.ready() === true;

@@ -10,7 +10,7 @@ import { type EnvironmentStore, PROCESS_OWNER } from './env-archive';
 import { OnnxRuntime } from './onnx-runtime';
 import { PyfuncPool } from './pyfunc-pool';
 import type { WorkerEvent } from './pyfunc-worker';
-import { pythonFor } from './python-env';
+import { type EnvironmentEvent, pythonFor } from './python-env';
 import type { LoadSpec, ModelRuntime } from './runtime';
 
 export interface RuntimeChoice {
@@ -21,6 +21,8 @@ export interface RuntimeChoice {
   readonly logger: Logger;
   /** A worker started, exited, restarted or could not restart. */
   readonly onWorkerEvent: (event: WorkerEvent) => void;
+  /** The version's environment was built or restored, or could not be (its ENV_* serving events). */
+  readonly onEnvironmentEvent?: (event: EnvironmentEvent) => void;
   /** Where built environments are shared between tasks (MLSERVE_ENV_ARCHIVE); none: each builds its own. */
   readonly environments?: EnvironmentStore;
 }
@@ -47,6 +49,7 @@ export async function createRuntime(spec: LoadSpec, choice: RuntimeChoice): Prom
       owner: PROCESS_OWNER,
       log: (message, fields) => choice.logger.info(message, fields),
     },
+    onEnvironment: choice.onEnvironmentEvent,
   });
   for (const note of notes) choice.logger.info('environment', { note });
   return new PyfuncPool(spec, choice.workers, {

@@ -219,6 +219,12 @@ const DEFAULT_CLAIM_TTL_MS = 2 * 60_000;
 const DEFAULT_POLL_MS = 5000;
 const DEFAULT_MAX_WAIT_MS = 45 * 60_000;
 
+/** How withArchive got the environment: restored from the archive, or built here; and how long it took. */
+export interface ArchiveOutcome {
+  readonly from: 'archive' | 'build';
+  readonly seconds: number;
+}
+
 /**
  * Makes `envDir` hold the environment: restored from the archive when it is there; else built
  * by `build` under a claim and saved for the others; else (another host holds the claim)
@@ -230,7 +236,7 @@ export async function withArchive(
   spec: { readonly requirements: string; readonly python: string },
   envDir: string,
   build: () => Promise<void>,
-): Promise<void> {
+): Promise<ArchiveOutcome> {
   const { store, owner, log } = hook;
   const key = archiveKey({
     ...spec,
@@ -239,26 +245,28 @@ export async function withArchive(
     location: envDir,
   });
   const ttlMs = hook.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
-  const restore = async () => {
+  const restore = async (): Promise<ArchiveOutcome | undefined> => {
     const result = await store.restore(key, envDir);
     if (result.restored) log('environment restored', { key, seconds: result.seconds, bytes: result.bytes });
     else if (result.reason === 'corrupt') log('environment archive corrupt, deleted', { key, detail: result.detail });
-    return result.restored;
+    return result.restored ? { from: 'archive', seconds: result.seconds } : undefined;
   };
-  const buildAndSave = async (share: boolean) => {
+  const buildAndSave = async (share: boolean): Promise<ArchiveOutcome> => {
     const started = performance.now();
     const renewal = share
       ? setInterval(() => void store.claim(key, owner, ttlMs).catch(() => {}), ttlMs / 3)
       : undefined;
     try {
       await build();
-      log('environment built', { key, seconds: (performance.now() - started) / 1000 });
+      const seconds = (performance.now() - started) / 1000;
+      log('environment built', { key, seconds });
       if (share) {
         const saved = await store
           .save(key, envDir)
           .catch((error: Error) => log('environment not saved', { key, error: error.message }));
         if (saved) log('environment saved', { key, bytes: saved.bytes });
       }
+      return { from: 'build', seconds };
     } finally {
       clearInterval(renewal);
       if (share) await store.release(key, owner).catch(() => {});
@@ -271,12 +279,17 @@ export async function withArchive(
     return buildAndSave(share);
   };
   try {
-    if (await restore()) return;
+    const restored = await restore();
+    if (restored) return restored;
     const deadline = Date.now() + (hook.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
     for (;;) {
       if (await store.claim(key, owner, ttlMs)) {
         // The last holder may have saved it between our look and our claim.
-        if (await restore()) return store.release(key, owner).catch(() => {});
+        const saved = await restore();
+        if (saved) {
+          await store.release(key, owner).catch(() => {});
+          return saved;
+        }
         return await buildHere(true);
       }
       if (Date.now() >= deadline) {
@@ -284,12 +297,13 @@ export async function withArchive(
         return await buildHere(false);
       }
       await new Promise((resolve) => setTimeout(resolve, hook.pollMs ?? DEFAULT_POLL_MS));
-      if (await restore()) return;
+      const waited = await restore();
+      if (waited) return waited;
     }
   } catch (error) {
     if (building) throw error;
     // The archive is an optimisation: when S3 or the table cannot be reached, build here.
     log('environment archive unavailable, building here', { key, error: (error as Error).message });
-    await buildAndSave(false);
+    return await buildAndSave(false);
   }
 }
