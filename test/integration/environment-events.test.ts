@@ -1,0 +1,234 @@
+/**
+ * A version's environment through the real model host: built with pip from a local wheel
+ * directory and shared through the environment archive (s3rver, the claim in dynalite), each
+ * step recorded in the version's serving events; a second host restores it without installing.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServingEvent } from '../../core/registry/model';
+import { type LocalS3, startLocalS3 } from '../helpers/local-s3';
+import { type RunningHost, score, startModelHost } from '../helpers/model-host';
+import { type RegistryEnv, startRegistryEnv } from '../helpers/registry-env';
+
+const PYTHON = '/usr/bin/python3';
+const MODEL = 'probe';
+const run = promisify(execFile);
+
+let env: RegistryEnv;
+let s3: LocalS3;
+let s3Endpoint: string;
+let dir: string;
+let wheels: string;
+let probeSource: string;
+/** Where every host keeps its environments: a virtualenv is archived under the path it lives at. */
+let envCache: string;
+const hosts: RunningHost[] = [];
+const versions: Record<string, number> = {};
+
+/** The probe package at `version`: a module whose model predicts its VERSION for each row. */
+async function probePackage(version: string): Promise<string> {
+  const src = path.join(dir, `probe-${version}`);
+  await mkdir(path.join(src, 'mlserve_probe'), { recursive: true });
+  await writeFile(
+    path.join(src, 'pyproject.toml'),
+    [
+      '[build-system]',
+      'requires = ["setuptools"]',
+      'build-backend = "setuptools.build_meta"',
+      '[project]',
+      'name = "mlserve_probe"',
+      `version = "${version}"`,
+      '[tool.setuptools]',
+      'packages = ["mlserve_probe"]',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    path.join(src, 'mlserve_probe', '__init__.py'),
+    `VERSION = "${version}"\n\nclass VersionModel:\n    def predict(self, rows):\n        return [VERSION] * len(rows)\n`,
+  );
+  return src;
+}
+
+/** Registers a version whose pickle is a mlserve_probe.VersionModel and whose requirements are `requirement`. */
+async function registerProbe(requirement: string): Promise<number> {
+  const modelDir = path.join(env.artifacts.dir, `probe-${Math.random().toString(36).slice(2)}`);
+  await mkdir(modelDir, { recursive: true });
+  const pickle =
+    'import cloudpickle, sys, mlserve_probe; open(sys.argv[1], "wb").write(cloudpickle.dumps(mlserve_probe.VersionModel()))';
+  await run(PYTHON, ['-c', pickle, path.join(modelDir, 'model.pkl')], {
+    env: { ...process.env, PYTHONPATH: probeSource },
+  });
+  const mlmodel = [
+    'flavors:',
+    '  python_function:',
+    '    env:',
+    '      virtualenv: python_env.yaml',
+    '    loader_module: mlflow.sklearn',
+    '    model_path: model.pkl',
+    '    predict_fn: predict',
+    '  sklearn:',
+    '    pickled_model: model.pkl',
+    '    serialization_format: cloudpickle',
+    'mlflow_version: 2.17.2',
+    '',
+  ].join('\n');
+  await writeFile(path.join(modelDir, 'MLmodel'), mlmodel);
+  await writeFile(path.join(modelDir, 'requirements.txt'), `${requirement}\n`);
+  await writeFile(
+    path.join(modelDir, 'python_env.yaml'),
+    'build_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n',
+  );
+  const created = await env.registry.createModelVersion({ name: MODEL, source: pathToFileURL(modelDir).href });
+  const ready = await env.ready(MODEL, created.version);
+  expect(ready.status, ready.statusMessage).toBe('READY');
+  return created.version;
+}
+
+/** A model host with per-version environments built by pip from `findLinks` and shared through the archive. */
+async function startHost(findLinks: string): Promise<RunningHost> {
+  const artifactCache = await mkdtemp(path.join(dir, 'artifacts-'));
+  const host = await startModelHost({
+    modelName: MODEL,
+    tableName: env.tableName,
+    dynamoEndpoint: env.dynamo.endpoint,
+    sourceRoots: env.artifacts.uri,
+    artifactCache,
+    env: {
+      MLSERVE_PYTHON_ENV: 'per-version',
+      MLSERVE_PYTHON_INSTALLER: 'pip',
+      MLSERVE_UV: '/nonexistent/uv',
+      MLSERVE_PIP_FIND_LINKS: findLinks,
+      MLSERVE_PIP_NO_INDEX: 'true',
+      MLSERVE_ENV_SYSTEM_PACKAGES: 'true',
+      MLSERVE_ENV_CACHE: envCache,
+      MLSERVE_ENV_ARCHIVE: `s3://${s3.bucket}/environments`,
+      MLSERVE_WORKER_LOADER: 'sklearn',
+      MLSERVE_WORKERS_PER_VERSION: '1',
+      AWS_ENDPOINT_URL_S3: s3Endpoint,
+      // s3rver's own keys; dynalite takes any.
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    },
+  });
+  hosts.push(host);
+  await host.healthy();
+  return host;
+}
+
+/** Polls until `check` passes. */
+async function eventually<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() - started > timeoutMs) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+const eventsOf = async (version: number): Promise<ServingEvent[]> =>
+  [...(await env.serving.servingEvents(MODEL, { version }))].sort((a, b) => a.time - b.time);
+const typesOf = (events: readonly ServingEvent[], prefix = 'ENV_') =>
+  events.map((e) => e.type).filter((t) => t.startsWith(prefix));
+const stateOf = async (version: number) =>
+  (await env.serving.servingStatuses(MODEL)).find((s) => s.version === version);
+
+const rows = { dataframe_split: { columns: ['x'], data: [[1], [2]] } };
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'mlserve-env-events-'));
+  envCache = path.join(dir, 'envs');
+  [env, s3] = await Promise.all([startRegistryEnv(), startLocalS3('env-bucket')]);
+  const client = s3.client();
+  s3Endpoint = `http://127.0.0.1:${(await client.config.endpoint?.())?.port}`;
+  client.destroy();
+  wheels = path.join(dir, 'wheels');
+  for (const version of ['1.0', '2.0']) {
+    const src = await probePackage(version);
+    await run(PYTHON, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '-w', wheels, src]);
+    probeSource ??= src;
+  }
+  await env.registry.createRegisteredModel({ name: MODEL });
+  versions.one = await registerProbe('mlserve_probe==1.0');
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(hosts.map((h) => h.stop()));
+  await env?.close();
+  await s3?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('environment events through the model host', () => {
+  it('builds the version’s environment, records ENV_BUILDING then ENV_BUILT, and serves', async () => {
+    const host = await startHost(wheels);
+    const one = versions.one as number;
+    await eventually(async () => expect((await stateOf(one))?.state).toBe('READY'), 150_000);
+    const res = await score(`${host.url}/model/${MODEL}/${one}/invocations`, rows);
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toEqual({ predictions: ['1.0', '1.0'] });
+    const events = await eventsOf(one);
+    expect(typesOf(events)).toEqual(['ENV_BUILDING', 'ENV_BUILT']);
+    const [building, built] = events.filter((e) => e.type.startsWith('ENV_'));
+    expect(building?.message).toBe(
+      'building the environment from requirements.txt with pip, or restoring it from the archive',
+    );
+    expect(built?.message).toMatch(/^environment built with pip in \d+\.\d s$/);
+    // Logged when the version loaded, the environment recorded before it.
+    expect(events.findIndex((e) => e.type === 'ENV_BUILT')).toBeLessThan(
+      events.findIndex((e) => e.type === 'VERSION_LOADED'),
+    );
+    expect(host.output()).toMatch(/"message":"environment saved"/);
+  }, 200_000);
+
+  it('fails a version whose requirement cannot be installed with ENV_BUILD_FAILED, while another serves', async () => {
+    const host = hosts[0] as RunningHost;
+    const broken = await registerProbe('mlserve_probe==3.0');
+    versions.broken = broken;
+    await eventually(async () => expect((await stateOf(broken))?.state).toBe('FAILED'), 150_000);
+    const failed = (await eventsOf(broken)).filter((e) => e.type.startsWith('ENV_'));
+    expect(failed.map((e) => e.type)).toEqual(['ENV_BUILDING', 'ENV_BUILD_FAILED']);
+    const message = failed[1]?.message ?? '';
+    expect(message).toMatch(/^could not build the Python environment for /);
+    expect(message).toMatch(/No matching distribution found for mlserve_probe==3\.0/);
+    expect(message.length).toBeLessThanOrEqual(1500);
+    const res = await score(`${host.url}/model/${MODEL}/${versions.one}/invocations`, rows);
+    expect(res.json).toEqual({ predictions: ['1.0', '1.0'] });
+    // Out of the way of the next host.
+    await env.registry.transitionModelVersionStage(MODEL, broken, 'Archived', false);
+  }, 200_000);
+
+  it('restores it on another host with an empty cache and no usable wheels, without installing', async () => {
+    await (hosts[0] as RunningHost).stop();
+    await rm(envCache, { recursive: true, force: true });
+    const nothing = path.join(dir, 'no-wheels');
+    await mkdir(nothing, { recursive: true });
+    const one = versions.one as number;
+    const before = await eventsOf(one);
+    const host = await startHost(nothing);
+    await eventually(async () => {
+      const events = await eventsOf(one);
+      expect(events.filter((e) => e.type === 'VERSION_LOADED').length).toBeGreaterThan(
+        before.filter((e) => e.type === 'VERSION_LOADED').length,
+      );
+      expect((await stateOf(one))?.state).toBe('READY');
+    }, 120_000);
+    const res = await score(`${host.url}/model/${MODEL}/${one}/invocations`, rows);
+    expect(res.json).toEqual({ predictions: ['1.0', '1.0'] });
+    const added = (await eventsOf(one)).slice(before.length);
+    expect(typesOf(added)).toEqual(['ENV_BUILDING', 'ENV_RESTORED']);
+    expect(added.find((e) => e.type === 'ENV_RESTORED')?.message).toMatch(
+      /^environment restored from the archive in \d+\.\d s$/,
+    );
+    expect(host.output()).toMatch(/"message":"environment restored".*"seconds":\d/);
+    expect(host.output()).not.toMatch(/"message":"environment built"/);
+  }, 200_000);
+});
