@@ -250,16 +250,18 @@ describe('withArchive', () => {
     const envDir = fresh(); // the same path on both hosts: a virtualenv is tied to it
     let builds = 0;
 
-    await withArchive(a, spec, envDir, async () => {
+    const first = await withArchive(a, spec, envDir, async () => {
       builds++;
       await fakeEnvironment(envDir);
     });
     const built = await snapshot(envDir);
-    await withArchive(b, spec, envDir, async () => {
+    const second = await withArchive(b, spec, envDir, async () => {
       builds++;
     });
 
     expect(builds).toBe(1);
+    expect(first).toEqual({ from: 'build', seconds: expect.any(Number) });
+    expect(second).toEqual({ from: 'archive', seconds: expect.any(Number) });
     expect(logsA).toEqual(['environment built', 'environment saved']);
     expect(logsB).toEqual(['environment restored']);
     expect(await snapshot(envDir)).toEqual(built);

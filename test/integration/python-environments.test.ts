@@ -7,7 +7,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../container/src/runtimes/create-runtime';
 import { resolveEnvironment } from '../../container/src/runtimes/env-spec';
-import { type PythonEnvironmentOptions, pythonFor } from '../../container/src/runtimes/python-env';
+import {
+  type EnvironmentEvent,
+  type PythonEnvironmentOptions,
+  pythonFor,
+} from '../../container/src/runtimes/python-env';
 import type { LoadSpec, ModelRuntime } from '../../container/src/runtimes/runtime';
 import type { HostSettings } from '../../container/src/settings';
 import { IRIS_MODEL } from '../helpers/paths';
@@ -267,13 +271,24 @@ describe('building with pip from a local wheel directory (no package index)', ()
     ...over,
   });
 
+  /** Each version's environment events, by version number. */
+  const envEvents = new Map<number, EnvironmentEvent[]>();
+
   async function serve(spec: LoadSpec, settings = python()): Promise<{ runtime: ModelRuntime; notes: string[] }> {
     const notes: string[] = [];
+    const events: EnvironmentEvent[] = [];
+    envEvents.set(spec.version, events);
     const info = (message: string, extra?: { note?: string }) => {
       if (message === 'environment' && extra?.note) notes.push(extra.note);
     };
     const logger = { info } as unknown as Logger;
-    const runtime = await createRuntime(spec, { python: settings, workers: 1, logger, onWorkerEvent: () => {} });
+    const runtime = await createRuntime(spec, {
+      python: settings,
+      workers: 1,
+      logger,
+      onWorkerEvent: () => {},
+      onEnvironmentEvent: (event) => events.push(event),
+    });
     runtimes.push(runtime);
     await runtime.load();
     return { runtime, notes };
@@ -315,6 +330,10 @@ describe('building with pip from a local wheel directory (no package index)', ()
     });
     const three = await serve(v3);
     expect((await three.runtime.predict(rows)).predictions).toHaveLength(2);
+    expect(envEvents.get(v1.version)?.map((e) => e.type)).toEqual(['ENV_BUILDING', 'ENV_BUILT']);
+    expect(envEvents.get(v1.version)?.[0]?.message).toBe('building the environment from requirements.txt with pip');
+    // An environment already on the task's disk is no news: nothing recorded.
+    expect(envEvents.get(v3.version)).toEqual([]);
     expect(await readdir(path.join(dir, 'pip-envs'))).toHaveLength(2);
     expect((await stat(marker)).mtimeMs).toBe(builtAt);
   }, 180_000);
@@ -344,6 +363,9 @@ describe('building with pip from a local wheel directory (no package index)', ()
     const error = await failure(serve(spec));
     expect(error.message).toMatch(/could not build the Python environment for .*probe-missing: /);
     expect(error.message).toMatch(/No matching distribution found for mlserve_probe==3\.0/);
+    const events = envEvents.get(spec.version) ?? [];
+    expect(events.map((e) => e.type)).toEqual(['ENV_BUILDING', 'ENV_BUILD_FAILED']);
+    expect(events[1]?.message).toMatch(/No matching distribution found for mlserve_probe==3\.0/);
   }, 180_000);
 
   it('never shows the index URL or its credentials in an error', async () => {
@@ -363,5 +385,9 @@ describe('building with pip from a local wheel directory (no package index)', ()
     expect(error.message).toContain('Looking in indexes: <hidden>');
     expect(error.message).not.toContain('s3cr3t');
     expect(error.message).not.toContain('pypi.example.com');
+    const shown = JSON.stringify(envEvents.get(spec.version));
+    expect(shown).toContain('ENV_BUILD_FAILED');
+    expect(shown).not.toContain('s3cr3t');
+    expect(shown).not.toContain('pypi.example.com');
   }, 180_000);
 });
