@@ -21,7 +21,8 @@ export function EventTable(props: {
     },
     { header: 'Event Type', cell: ({ event: e }) => <code>{e.event_type}</code> },
     ...(props.withVersion ? [{ header: 'Version', cell: ({ event: e }: Row) => e.endpoint_version_name ?? '—' }] : []),
-    { header: 'Message', cell: ({ event: e }) => e.message },
+    // A failure's message (ENV_BUILD_FAILED) carries the installer's last lines: shown as lines.
+    { header: 'Message', cell: ({ event: e }) => <span class="event-message">{e.message}</span> },
   ];
   // Events can repeat to the millisecond: each key counts the identical ones before it.
   const seen = new Map<string, number>();
