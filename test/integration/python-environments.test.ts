@@ -151,7 +151,10 @@ describe('the model’s Python version', () => {
   it('fails the version when no interpreter of its major.minor is here and downloads are off', async () => {
     expect(imageMinor).not.toBe('3.8');
     const modelDir = await modelWith('needs-38', NEEDS_38);
-    const error = await failure(pythonFor(modelDir, options()));
+    const events: EnvironmentEvent[] = [];
+    const error = await failure(pythonFor(modelDir, options({ onEnvironment: (e) => events.push(e) })));
+    // Nothing was built: the resolver's refusal is the version's one environment event.
+    expect(events).toEqual([{ type: 'ENV_BUILD_FAILED', message: error.message }]);
     expect(error.message).toBe(
       `the model needs Python 3.8 (python_env.yaml: 3.8.8); this image has Python ${imageMinor} and Python ` +
         'downloads are off (MLSERVE_PYTHON_DOWNLOADS)',
