@@ -137,16 +137,16 @@ try {
   const onDisk = await coldStart('(c) already on disk');
 
   const count = (output: string, message: string) => lines(output, message).length;
-  const expect = (run: { label: string; output: string }, message: string) => {
+  const requireEach = (run: { label: string; output: string }, message: string) => {
     if (count(run.output, message) !== PROBE_VERSIONS.length) {
       throw new Error(
         `${run.label}: expected ${PROBE_VERSIONS.length} '${message}' lines:\n${run.output.slice(-4000)}`,
       );
     }
   };
-  expect(built, 'environment built');
-  expect(built, 'environment saved');
-  expect(restored, 'environment restored');
+  requireEach(built, 'environment built');
+  requireEach(built, 'environment saved');
+  requireEach(restored, 'environment restored');
   if (count(restored.output, 'environment built') + count(onDisk.output, 'environment built') > 0) {
     throw new Error('an environment was built again');
   }
