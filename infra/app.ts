@@ -26,6 +26,7 @@ export function buildApp(app = new App()): App {
     alarmEmail: config.alarmEmail,
     existingVpc: config.existingVpc,
     onlineStores: config.onlineStores,
+    pipIndexSecretArn: config.pipIndexSecretArn,
     webAclArn: config.webAclArn,
     domainName: config.domainName,
     certificateArn: config.certificateArn,

@@ -23,6 +23,8 @@ export interface AppConfig {
   readonly existingVpc?: VpcAttributes;
   readonly artifactBucketName?: string;
   readonly onlineStores?: OnlineStores;
+  /** The Secrets Manager secret holding the package index URL serving tasks install environments from. */
+  readonly pipIndexSecretArn?: string;
 }
 
 const SUBNET_IDS = z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'a subnet id (subnet-…)')).min(1);
@@ -77,6 +79,15 @@ const ScalarContextSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
     .optional(),
+  // The full ARN (with the 6 characters Secrets Manager appends to the name): the task role may
+  // read exactly that secret.
+  pipIndexSecretArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/,
+      'the full ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)',
+    )
+    .optional(),
 });
 
 /** A context value that may be an object (cdk.json) or its JSON text (`-c key='{…}'`). */
@@ -112,6 +123,7 @@ export function readAppConfig(node: Node): AppConfig {
     hostedZoneId: text('hostedZoneId'),
     hostedZoneName: text('hostedZoneName'),
     artifactBucketName: text('artifactBucketName'),
+    pipIndexSecretArn: text('pipIndexSecretArn'),
   });
   if (!scalars.success)
     for (const issue of scalars.error.issues) problems.push(`mlserve:${issue.path.join('.')}: ${issue.message}`);
@@ -139,11 +151,16 @@ export function readAppConfig(node: Node): AppConfig {
   }
 
   if (scalars.success) {
-    const { region, certificateArn } = scalars.data;
+    const { region, certificateArn, pipIndexSecretArn } = scalars.data;
     const certificateRegion = certificateArn?.split(':')[3];
     if (certificateRegion && certificateRegion !== region)
       problems.push(
         `mlserve:certificateArn: the certificate is in ${certificateRegion}; a regional API's certificate must be in ${region} (mlserve:region)`,
+      );
+    const secretRegion = pipIndexSecretArn?.split(':')[3];
+    if (secretRegion && secretRegion !== region)
+      problems.push(
+        `mlserve:pipIndexSecretArn: the secret is in ${secretRegion}; serving tasks read it in ${region} (mlserve:region)`,
       );
   }
   if (problems.length > 0 || !scalars.success)

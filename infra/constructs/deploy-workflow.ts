@@ -34,7 +34,8 @@ export interface DeployWorkflowProps {
   /**
    * More environment variables for every serving task (e.g. `MLSERVE_ONLINE_STORES`). The
    * workflow's own variables (`MLSERVE_SOURCE_ROOTS`, `REGISTRY_TABLE`, `MLSERVE_MODEL_NAME`,
-   * `MLSERVE_REVISION`, `MLSERVE_RELEASE`, and `MLSERVE_ENV_ARCHIVE` with an environment archive)
+   * `MLSERVE_REVISION`, `MLSERVE_RELEASE`, `MLSERVE_ENV_ARCHIVE` with an environment archive,
+   * `MLSERVE_PIP_INDEX_URL_SECRET_ARN` and `MLSERVE_PIP_INDEX_URL` with a package index secret)
    * cannot be replaced.
    * @default - none: only the workflow's own variables
    */
@@ -47,6 +48,15 @@ export interface DeployWorkflowProps {
    * @default - none: every task builds the environments it needs
    */
   readonly environmentArchive?: string;
+  /**
+   * The full ARN of a Secrets Manager secret holding the URL of the package index serving tasks
+   * install Python environments from (docs/environments.md), given to them as
+   * `MLSERVE_PIP_INDEX_URL_SECRET_ARN`; the task role may read exactly that secret. A secret
+   * encrypted with a customer managed KMS key also needs `kms:Decrypt` on that key, which is not
+   * granted here.
+   * @default - none: environments are installed from PyPI
+   */
+  readonly pipIndexSecretArn?: string;
   /**
    * Give serving tasks public IPs (the lean network profile without NAT).
    * @default false - tasks reach AWS through NAT or VPC endpoints
@@ -104,9 +114,17 @@ export class DeployWorkflow extends Construct {
         resources: [props.table.tableArn],
       }),
     );
+    // The model host reads the package index URL from its secret once, at start.
+    if (props.pipIndexSecretArn)
+      taskRole.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.pipIndexSecretArn] }),
+      );
     this.executionRole = executionRole;
     this.taskRole = taskRole;
     const environments = props.environmentArchive ? { MLSERVE_ENV_ARCHIVE: props.environmentArchive } : undefined;
+    const packageIndex = props.pipIndexSecretArn
+      ? { MLSERVE_PIP_INDEX_URL_SECRET_ARN: props.pipIndexSecretArn }
+      : undefined;
 
     const taken = [
       'MLSERVE_SOURCE_ROOTS',
@@ -116,6 +134,8 @@ export class DeployWorkflow extends Construct {
       'MLSERVE_RELEASE',
     ];
     if (environments) taken.push('MLSERVE_ENV_ARCHIVE');
+    // The host takes the index URL or its secret, not both.
+    if (packageIndex) taken.push('MLSERVE_PIP_INDEX_URL_SECRET_ARN', 'MLSERVE_PIP_INDEX_URL');
     const clashes = Object.keys(props.taskEnvironment ?? {}).filter((name) => taken.includes(name));
     if (clashes.length > 0)
       throw new Error(`DeployWorkflow: taskEnvironment may not set the workflow's own ${clashes.join(', ')}`);
@@ -135,7 +155,12 @@ export class DeployWorkflow extends Construct {
       logGroupName: this.taskLogGroup.logGroupName,
       region: stack.region,
       containerPort: 8080,
-      environment: { MLSERVE_SOURCE_ROOTS: props.sourceRoots, ...environments, ...props.taskEnvironment },
+      environment: {
+        MLSERVE_SOURCE_ROOTS: props.sourceRoots,
+        ...environments,
+        ...packageIndex,
+        ...props.taskEnvironment,
+      },
       pollSeconds: props.pollSeconds ?? 10,
       maxPolls: props.maxPolls ?? 90,
     });

@@ -61,6 +61,11 @@ export interface PlatformStackProps extends StackProps {
    */
   readonly onlineStores?: OnlineStoresConfig;
   /**
+   * The package index secret serving tasks read at start. See DeployWorkflowProps.pipIndexSecretArn.
+   * @default - none: environments are installed from PyPI
+   */
+  readonly pipIndexSecretArn?: string;
+  /**
    * A regional WAFv2 web ACL for the API's stage. See ScoringApiProps.webAclArn.
    * @default - no web ACL
    */
@@ -120,12 +125,20 @@ export class PlatformStack extends Stack {
       taskSecurityGroups: [serving.taskSecurityGroup],
       imageUri: image.imageUri,
       sourceRoots,
+      // Without a package index secret the fingerprint is what it was before there could be one.
       release: createHash('sha256')
-        .update(JSON.stringify([image.assetHash, onlineStores.environment]))
+        .update(
+          JSON.stringify([
+            image.assetHash,
+            onlineStores.environment,
+            ...(props.pipIndexSecretArn ? [props.pipIndexSecretArn] : []),
+          ]),
+        )
         .digest('hex')
         .slice(0, 16),
       taskEnvironment: onlineStores.environment,
       environmentArchive: props.environmentArchive?.uri,
+      pipIndexSecretArn: props.pipIndexSecretArn,
       assignPublicIp: network.assignPublicIp,
     });
     this.workflow.taskRole.addManagedPolicy(props.artifactReadPolicy);

@@ -30,6 +30,7 @@ const STORES = {
 };
 const WEB_ACL = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/mlserve/0a1b2c3d-1111-2222-3333-444455556666';
 const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+const PIP_INDEX_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlserve/pip-index-XyZ123';
 
 /** Every option set, as `-c key=value` gives them (strings; structured values as JSON text). */
 const EVERY_OPTION: Record<string, string> = {
@@ -44,6 +45,7 @@ const EVERY_OPTION: Record<string, string> = {
   'mlserve:certificateArn': CERTIFICATE,
   'mlserve:hostedZoneId': 'Z0123456789ABCDEFGHIJ',
   'mlserve:hostedZoneName': 'example.com',
+  'mlserve:pipIndexSecretArn': PIP_INDEX_SECRET,
 };
 
 /** The app for `context`, without bundling Lambda code (only the templates are judged). */
@@ -89,7 +91,8 @@ describe('the app with every option set', () => {
     expect(report.pluginReports.every((r) => r.conclusion === 'success')).toBe(true);
   });
 
-  it('gives serving tasks MLSERVE_ONLINE_STORES in the task definition the deploy workflow registers', () => {
+  /** The environment of the task definition the deploy workflow registers. */
+  const taskEnvironment = () => {
     const [machine] = Object.values(platform.findResources('AWS::StepFunctions::StateMachine')) as {
       Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
     }[];
@@ -101,12 +104,21 @@ describe('the app with every option set', () => {
     const parameters = register?.Parameters as
       | { ContainerDefinitions: { Environment: { Name: string; Value?: string }[] }[] }
       | undefined;
-    const environment = parameters?.ContainerDefinitions[0]?.Environment;
-    const variable = environment?.find((e) => e.Name === 'MLSERVE_ONLINE_STORES');
+    return parameters?.ContainerDefinitions[0]?.Environment ?? [];
+  };
+
+  it('gives serving tasks MLSERVE_ONLINE_STORES in the task definition the deploy workflow registers', () => {
+    const variable = taskEnvironment().find((e) => e.Name === 'MLSERVE_ONLINE_STORES');
     expect(JSON.parse(variable?.Value ?? 'null')).toEqual(STORES);
   });
 
-  it('grants the serving task role exactly the configured stores’ reads', () => {
+  it('gives serving tasks the package index secret as MLSERVE_PIP_INDEX_URL_SECRET_ARN', () => {
+    expect(taskEnvironment().filter((e) => e.Name.startsWith('MLSERVE_PIP_'))).toEqual([
+      { Name: 'MLSERVE_PIP_INDEX_URL_SECRET_ARN', Value: PIP_INDEX_SECRET },
+    ]);
+  });
+
+  it('grants the serving task role exactly the configured stores’ reads and the package index secret', () => {
     const [taskRole] = Object.keys(platform.findResources('AWS::IAM::Role')).filter((id) =>
       id.includes('DeployModelTaskRole'),
     );
@@ -120,9 +132,14 @@ describe('the app with every option set', () => {
     expect(on('rds-data:ExecuteStatement')).toEqual([
       expect.objectContaining({ Action: 'rds-data:ExecuteStatement', Resource: CLUSTER }),
     ]);
-    expect(on('secretsmanager:GetSecretValue')).toEqual([
-      expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: SECRET }),
-    ]);
+    const secretReads = on('secretsmanager:GetSecretValue');
+    expect(secretReads).toHaveLength(2);
+    expect(secretReads).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: SECRET }),
+        expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: PIP_INDEX_SECRET }),
+      ]),
+    );
     expect(on('dynamodb:BatchGetItem')).toContainEqual(
       expect.objectContaining({
         Action: 'dynamodb:BatchGetItem',
@@ -223,6 +240,15 @@ describe('the release serving tasks run', () => {
     expect(release({})).toBe(without);
     expect(release({ 'mlserve:onlineStores': STORES })).not.toBe(without);
   });
+
+  it('changes with the package index secret', () => {
+    const without = release({});
+    const secret = release({
+      'mlserve:pipIndexSecretArn': 'arn:aws:secretsmanager:us-east-1:123456789012:secret:a-AbCdEf',
+    });
+    expect(secret).toMatch(/^[0-9a-f]{16}$/);
+    expect(secret).not.toBe(without);
+  });
 });
 
 describe('the app configuration', () => {
@@ -276,6 +302,15 @@ describe('the app configuration', () => {
         'mlserve:region': 'us-east-1',
       }),
     ).toThrow(/the certificate is in eu-west-1; a regional API's certificate must be in us-east-1/);
+    expect(
+      attempt({ 'mlserve:pipIndexSecretArn': 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pip' }),
+    ).toThrow(/mlserve:pipIndexSecretArn: the full ARN of a Secrets Manager secret/);
+    expect(attempt({ 'mlserve:pipIndexSecretArn': 'arn:aws:ssm:us-east-1:123456789012:parameter/pip-AbCdEf' })).toThrow(
+      /mlserve:pipIndexSecretArn: the full ARN of a Secrets Manager secret/,
+    );
+    expect(attempt({ 'mlserve:pipIndexSecretArn': PIP_INDEX_SECRET })).toThrow(
+      /mlserve:pipIndexSecretArn: the secret is in eu-west-1; serving tasks read it in us-east-1 \(mlserve:region\)/,
+    );
     expect(attempt({ 'mlserve:networkProfile': 'fortified', 'mlserve:artifactBucketName': 'No_Such' })).toThrow(
       /mlserve:networkProfile: .*\n.*mlserve:artifactBucketName: an S3 bucket name/,
     );

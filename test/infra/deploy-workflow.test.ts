@@ -6,7 +6,7 @@ import { Cluster } from 'aws-cdk-lib/aws-ecs';
 import { ApplicationLoadBalancer, ListenerAction } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { describe, expect, it } from 'vitest';
 import { buildDeployModelDefinition } from '../../core/deploy/deploy-model';
-import { DeployWorkflow } from '../../infra/constructs/deploy-workflow';
+import { DeployWorkflow, type DeployWorkflowProps } from '../../infra/constructs/deploy-workflow';
 import { ModelRegistry } from '../../infra/constructs/model-registry';
 import { twinDeploySettings } from '../../twin/twin';
 import { nagFindings } from '../helpers/nag';
@@ -53,7 +53,10 @@ function structuralDifferences(twin: unknown, aws: unknown, settings: Set<string
 }
 
 /** A stack holding the workflow with the VPC, cluster and listener it is given. */
-function workflowStack(app: App, taskEnvironment?: Record<string, string>, environmentArchive?: string) {
+function workflowStack(
+  app: App,
+  options: Pick<DeployWorkflowProps, 'taskEnvironment' | 'environmentArchive' | 'pipIndexSecretArn'> = {},
+) {
   const stack = new Stack(app, 'Workflow', { env: { account: '123456789012', region: 'eu-west-1' } });
   const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
   const cluster = new Cluster(stack, 'Cluster', { vpc, containerInsightsV2: undefined });
@@ -72,8 +75,7 @@ function workflowStack(app: App, taskEnvironment?: Record<string, string>, envir
     imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/model-host:1',
     sourceRoots: 's3://models-bucket/models',
     release: 'release-1',
-    taskEnvironment,
-    environmentArchive,
+    ...options,
     assignPublicIp: true,
   });
   return { stack, workflow };
@@ -164,11 +166,13 @@ describe('DeployWorkflow', () => {
   });
 
   it('gives serving tasks the extra environment, but never lets it replace the workflow’s own variables', () => {
-    const extra = Template.fromStack(workflowStack(new App(), { MLSERVE_ONLINE_STORES: '{"stores":{}}' }).stack);
+    const extra = Template.fromStack(
+      workflowStack(new App(), { taskEnvironment: { MLSERVE_ONLINE_STORES: '{"stores":{}}' } }).stack,
+    );
     expect(JSON.stringify(synthesizedDefinition(extra))).toContain(
       '{"Name":"MLSERVE_ONLINE_STORES","Value":"{\\"stores\\":{}}"}',
     );
-    expect(() => workflowStack(new App(), { REGISTRY_TABLE: 'elsewhere' })).toThrow(
+    expect(() => workflowStack(new App(), { taskEnvironment: { REGISTRY_TABLE: 'elsewhere' } })).toThrow(
       /taskEnvironment may not set the workflow's own REGISTRY_TABLE/,
     );
   });
@@ -176,13 +180,71 @@ describe('DeployWorkflow', () => {
   it('tells serving tasks their release, and where built environments are kept when given', () => {
     expect(JSON.stringify(synthesizedDefinition(template))).toContain('{"Name":"MLSERVE_RELEASE","Value":"release-1"}');
     expect(JSON.stringify(synthesizedDefinition(template))).not.toContain('MLSERVE_ENV_ARCHIVE');
-    const kept = Template.fromStack(workflowStack(new App(), undefined, 's3://models-bucket/environments').stack);
+    const kept = Template.fromStack(
+      workflowStack(new App(), { environmentArchive: 's3://models-bucket/environments' }).stack,
+    );
     expect(JSON.stringify(synthesizedDefinition(kept))).toContain(
       '{"Name":"MLSERVE_ENV_ARCHIVE","Value":"s3://models-bucket/environments"}',
     );
     expect(() =>
-      workflowStack(new App(), { MLSERVE_ENV_ARCHIVE: 's3://elsewhere/x' }, 's3://models-bucket/environments'),
+      workflowStack(new App(), {
+        taskEnvironment: { MLSERVE_ENV_ARCHIVE: 's3://elsewhere/x' },
+        environmentArchive: 's3://models-bucket/environments',
+      }),
     ).toThrow(/may not set the workflow's own MLSERVE_ENV_ARCHIVE/);
-    expect(() => workflowStack(new App(), { MLSERVE_RELEASE: 'r' })).toThrow(/own MLSERVE_RELEASE/);
+    expect(() => workflowStack(new App(), { taskEnvironment: { MLSERVE_RELEASE: 'r' } })).toThrow(
+      /own MLSERVE_RELEASE/,
+    );
+  });
+
+  describe('with a package index secret', () => {
+    const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlserve/pip-index-AbCdEf';
+    const indexed = Template.fromStack(workflowStack(new App(), { pipIndexSecretArn: SECRET }).stack);
+    /** The statements of the policies attached to the serving task role. */
+    const taskRoleStatements = (t: Template) => {
+      const [taskRole] = Object.keys(t.findResources('AWS::IAM::Role')).filter((id) => id.includes('TaskRole'));
+      const policies = Object.values(t.findResources('AWS::IAM::Policy')) as {
+        Properties: {
+          Roles: { Ref: string }[];
+          PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] };
+        };
+      }[];
+      return policies
+        .filter((p) => p.Properties.Roles.some((r) => r.Ref === taskRole))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    };
+    const secretReads = (t: Template) =>
+      taskRoleStatements(t).filter((st) =>
+        ([] as unknown[]).concat(st.Action).includes('secretsmanager:GetSecretValue'),
+      );
+
+    it('tells serving tasks the secret, and lets their role read exactly that secret', () => {
+      expect(JSON.stringify(synthesizedDefinition(indexed))).toContain(
+        `{"Name":"MLSERVE_PIP_INDEX_URL_SECRET_ARN","Value":"${SECRET}"}`,
+      );
+      expect(secretReads(indexed)).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: SECRET }),
+      ]);
+    });
+
+    it('gives neither the variable nor the grant without one', () => {
+      expect(taskRoleStatements(template).length).toBeGreaterThan(0);
+      expect(secretReads(template)).toEqual([]);
+      expect(JSON.stringify(synthesizedDefinition(template))).not.toContain('MLSERVE_PIP_INDEX_URL');
+    });
+
+    it('lets the extra environment set neither the secret nor an index URL beside it', () => {
+      for (const name of ['MLSERVE_PIP_INDEX_URL_SECRET_ARN', 'MLSERVE_PIP_INDEX_URL'])
+        expect(() =>
+          workflowStack(new App(), { pipIndexSecretArn: SECRET, taskEnvironment: { [name]: 'https://x.example' } }),
+        ).toThrow(new RegExp(`may not set the workflow's own ${name}$`));
+    });
+
+    it("passes cdk-nag's AWS Solutions checks", () => {
+      const findings = nagFindings((app) => {
+        workflowStack(app, { pipIndexSecretArn: SECRET });
+      }, '/DeployModel/');
+      expect(findings).toEqual([]);
+    });
   });
 });

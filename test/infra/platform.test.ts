@@ -280,10 +280,10 @@ describe('the app', () => {
     });
   });
 
-  it('without options: no online stores for serving tasks, no web ACL, no custom domain, a new VPC and bucket', () => {
-    expect(JSON.stringify(platform.findResources('AWS::StepFunctions::StateMachine'))).not.toContain(
-      'MLSERVE_ONLINE_STORES',
-    );
+  it('without options: no online stores or package index secret for serving tasks, no web ACL, no custom domain, a new VPC and bucket', () => {
+    const machines = JSON.stringify(platform.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines).not.toContain('MLSERVE_ONLINE_STORES');
+    expect(machines).not.toContain('MLSERVE_PIP_INDEX_URL');
     const actions = statements(platform).flatMap(({ statement }) => ([] as string[]).concat(statement.Action));
     expect(actions).not.toContain('rds-data:ExecuteStatement');
     expect(actions).not.toContain('secretsmanager:GetSecretValue');

@@ -15,8 +15,9 @@ import {
 import type { LoadSpec, ModelRuntime } from '../../container/src/runtimes/runtime';
 import type { HostSettings } from '../../container/src/settings';
 import { IRIS_MODEL } from '../helpers/paths';
+import { buildProbeWheels, IMAGE_PYTHON, type ProbeWheels, probeModelFile } from '../helpers/probe-wheels';
 
-const PYTHON = '/usr/bin/python3';
+const PYTHON = IMAGE_PYTHON;
 const run = promisify(execFile);
 
 let dir: string;
@@ -208,50 +209,13 @@ describe('the model’s Python version', () => {
 });
 
 describe('building with pip from a local wheel directory (no package index)', () => {
-  let wheels: string;
-  let probeSource: string;
+  let probe: ProbeWheels;
   let versions = 0;
-
-  /** The probe package at `version`: a module with VERSION and a model predicting it for each row. */
-  async function probePackage(version: string): Promise<string> {
-    const src = path.join(dir, `probe-${version}`);
-    await mkdir(path.join(src, 'mlserve_probe'), { recursive: true });
-    await writeFile(
-      path.join(src, 'pyproject.toml'),
-      [
-        '[build-system]',
-        'requires = ["setuptools"]',
-        'build-backend = "setuptools.build_meta"',
-        '[project]',
-        'name = "mlserve_probe"',
-        `version = "${version}"`,
-        '[tool.setuptools]',
-        'packages = ["mlserve_probe"]',
-        '',
-      ].join('\n'),
-    );
-    await writeFile(
-      path.join(src, 'mlserve_probe', '__init__.py'),
-      [
-        `VERSION = "${version}"`,
-        '',
-        'class VersionModel:',
-        '    def predict(self, rows):',
-        '        return [VERSION] * len(rows)',
-        '',
-      ].join('\n'),
-    );
-    return src;
-  }
 
   /** A model version whose pickle is a mlserve_probe.VersionModel, with the given environment files. */
   async function probeModel(name: string, files: Record<string, string>): Promise<LoadSpec> {
     const modelDir = await modelWith(name, files);
-    const pickle =
-      'import cloudpickle, sys, mlserve_probe; open(sys.argv[1], "wb").write(cloudpickle.dumps(mlserve_probe.VersionModel()))';
-    await run(PYTHON, ['-c', pickle, path.join(modelDir, 'model.pkl')], {
-      env: { ...process.env, PYTHONPATH: probeSource },
-    });
+    await probeModelFile(modelDir, probe);
     const flavors = {
       python_function: { loader_module: 'mlflow.sklearn', model_path: 'model.pkl', predict_fn: 'predict' },
       sklearn: { pickled_model: 'model.pkl', serialization_format: 'cloudpickle' },
@@ -268,7 +232,7 @@ describe('building with pip from a local wheel directory (no package index)', ()
     installer: 'pip',
     pythonDownloads: false,
     systemPackages: true,
-    index: { findLinks: wheels, noIndex: true },
+    index: { findLinks: probe.wheels, noIndex: true },
     allowDefaultsChannel: false,
     loader: 'sklearn',
     ...over,
@@ -300,12 +264,7 @@ describe('building with pip from a local wheel directory (no package index)', ()
   const rows = { kind: 'dataframe', columns: ['x'], rows: [[1], [2]] } as const;
 
   beforeAll(async () => {
-    wheels = path.join(dir, 'wheels');
-    for (const version of ['1.0', '2.0']) {
-      const src = await probePackage(version);
-      await run(PYTHON, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '-w', wheels, src]);
-      probeSource ??= src;
-    }
+    probe = await buildProbeWheels(dir, ['1.0', '2.0']);
   }, 120_000);
 
   it('serves two versions of one model, each with the probe version it pins', async () => {

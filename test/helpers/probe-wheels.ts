@@ -1,0 +1,103 @@
+/**
+ * The probe package, built as wheels at test time: `mlserve_probe` at any version, a module with
+ * VERSION and a model predicting it for each row. Model versions pinning different probe versions
+ * need different environments, installable with no package index (`pip --no-index --find-links`).
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The image's Python, which builds the wheels and pickles the probe models. */
+export const IMAGE_PYTHON = '/usr/bin/python3';
+
+export interface ProbeWheels {
+  /** The directory holding the wheels (for `--find-links`). */
+  readonly wheels: string;
+  /** The source of the first probe version: on PYTHONPATH, it lets `probeModelFile` pickle a probe model. */
+  readonly source: string;
+}
+
+/** A pure-Python project at `src` (setuptools, no dependencies); `packages` is its setuptools package table. */
+async function project(src: string, name: string, version: string, packages: string[]): Promise<void> {
+  await writeFile(
+    path.join(src, 'pyproject.toml'),
+    [
+      '[build-system]',
+      'requires = ["setuptools"]',
+      'build-backend = "setuptools.build_meta"',
+      '[project]',
+      `name = "${name}"`,
+      `version = "${version}"`,
+      ...packages,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** The probe package's source at `version`, under `dir`. */
+export async function probePackage(dir: string, version: string): Promise<string> {
+  const src = path.join(dir, `probe-${version}`);
+  await mkdir(path.join(src, 'mlserve_probe'), { recursive: true });
+  await project(src, 'mlserve_probe', version, ['[tool.setuptools]', 'packages = ["mlserve_probe"]']);
+  await writeFile(
+    path.join(src, 'mlserve_probe', '__init__.py'),
+    [
+      `VERSION = "${version}"`,
+      '',
+      'class VersionModel:',
+      '    def predict(self, rows):',
+      '        return [VERSION] * len(rows)',
+      '',
+    ].join('\n'),
+  );
+  return src;
+}
+
+async function buildWheel(src: string, wheels: string): Promise<void> {
+  await run(
+    IMAGE_PYTHON,
+    ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '-w', wheels, src],
+    {
+      timeout: 120_000,
+    },
+  );
+}
+
+/** Builds a wheel of the probe package for each version into `dir/wheels`. */
+export async function buildProbeWheels(dir: string, versions: readonly string[]): Promise<ProbeWheels> {
+  const wheels = path.join(dir, 'wheels');
+  let source: string | undefined;
+  for (const version of versions) {
+    const src = await probePackage(dir, version);
+    await buildWheel(src, wheels);
+    source ??= src;
+  }
+  if (!source) throw new Error('no probe version given');
+  return { wheels, source };
+}
+
+/**
+ * A wheel `mlserve_ballast==1.0` into `wheels` whose package is a copy of the pure-Python package
+ * at `packageDir` (e.g. Debian's Pygments): something of a real package's size to install.
+ */
+export async function buildBallastWheel(dir: string, wheels: string, packageDir: string): Promise<void> {
+  const src = path.join(dir, 'ballast');
+  await cp(packageDir, path.join(src, 'mlserve_ballast'), {
+    recursive: true,
+    filter: (from) => !from.includes('__pycache__'),
+  });
+  await project(src, 'mlserve_ballast', '1.0', ['[tool.setuptools.packages.find]', 'include = ["mlserve_ballast*"]']);
+  await buildWheel(src, wheels);
+}
+
+/** Writes `model.pkl` into `modelDir`: a cloudpickled mlserve_probe.VersionModel. */
+export async function probeModelFile(modelDir: string, probe: ProbeWheels): Promise<void> {
+  const pickle =
+    'import cloudpickle, sys, mlserve_probe; open(sys.argv[1], "wb").write(cloudpickle.dumps(mlserve_probe.VersionModel()))';
+  await run(IMAGE_PYTHON, ['-c', pickle, path.join(modelDir, 'model.pkl')], {
+    env: { ...process.env, PYTHONPATH: probe.source },
+  });
+}
