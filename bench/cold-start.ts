@@ -9,35 +9,20 @@
  * on disk (the cache (b) left).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { HostStatus } from '../test/helpers/iris-host';
 import { startLocalS3 } from '../test/helpers/local-s3';
 import { type RunningHost, request, startModelHost } from '../test/helpers/model-host';
-import { buildBallastWheel, buildProbeWheels, IMAGE_PYTHON, probeModelFile } from '../test/helpers/probe-wheels';
+import { buildBallastWheel, buildProbeWheels, IMAGE_PYTHON, writeProbeModel } from '../test/helpers/probe-wheels';
 import { startRegistryEnv } from '../test/helpers/registry-env';
 
 const MODEL = 'cold-start';
 const PROBE_VERSIONS = ['1.0', '2.0', '3.0'];
 const BALLAST_SOURCE = '/usr/lib/python3/dist-packages/pygments';
 const READY_TIMEOUT_MS = 300_000;
-
-const MLMODEL = [
-  'flavors:',
-  '  python_function:',
-  '    env:',
-  '      virtualenv: python_env.yaml',
-  '    loader_module: mlflow.sklearn',
-  '    model_path: model.pkl',
-  '    predict_fn: predict',
-  '  sklearn:',
-  '    pickled_model: model.pkl',
-  '    serialization_format: cloudpickle',
-  'mlflow_version: 2.17.2',
-  '',
-].join('\n');
 
 /** Resolves when every version of the host's status is READY; rejects when one FAILED or time runs out. */
 async function allReady(host: RunningHost, count: number): Promise<void> {
@@ -69,14 +54,7 @@ try {
   await env.registry.createRegisteredModel({ name: MODEL });
   for (const version of PROBE_VERSIONS) {
     const modelDir = path.join(env.artifacts.dir, `probe-${version}`);
-    await mkdir(modelDir, { recursive: true });
-    await writeFile(path.join(modelDir, 'MLmodel'), MLMODEL);
-    await writeFile(
-      path.join(modelDir, 'requirements.txt'),
-      `mlserve_probe==${version}\n${ballast ? 'mlserve_ballast==1.0\n' : ''}`,
-    );
-    await writeFile(path.join(modelDir, 'python_env.yaml'), 'dependencies:\n- -r requirements.txt\n');
-    await probeModelFile(modelDir, probe);
+    await writeProbeModel(modelDir, probe, [`mlserve_probe==${version}`, ...(ballast ? ['mlserve_ballast==1.0'] : [])]);
     const v = await env.registry.createModelVersion({ name: MODEL, source: pathToFileURL(modelDir).href });
     const ready = await env.ready(MODEL, v.version);
     if (ready.status !== 'READY') throw new Error(`version ${v.version}: ${ready.statusMessage}`);

@@ -101,3 +101,38 @@ export async function probeModelFile(modelDir: string, probe: ProbeWheels): Prom
     env: { ...process.env, PYTHONPATH: probe.source },
   });
 }
+
+/** MLmodel of a probe model: the sklearn flavor's cloudpickle, and the pyfunc flavor's virtualenv. */
+const PROBE_MLMODEL = [
+  'flavors:',
+  '  python_function:',
+  '    env:',
+  '      virtualenv: python_env.yaml',
+  '    loader_module: mlflow.sklearn',
+  '    model_path: model.pkl',
+  '    predict_fn: predict',
+  '  sklearn:',
+  '    pickled_model: model.pkl',
+  '    serialization_format: cloudpickle',
+  'mlflow_version: 2.17.2',
+  '',
+].join('\n');
+
+/**
+ * A probe model in `modelDir` as MLflow logs one: its pickle, MLmodel, `requirements.txt` with
+ * `requirements` (one per line) and a python_env.yaml that installs them.
+ */
+export async function writeProbeModel(
+  modelDir: string,
+  probe: ProbeWheels,
+  requirements: readonly string[],
+): Promise<void> {
+  await mkdir(modelDir, { recursive: true });
+  await probeModelFile(modelDir, probe);
+  await writeFile(path.join(modelDir, 'MLmodel'), PROBE_MLMODEL);
+  await writeFile(path.join(modelDir, 'requirements.txt'), `${requirements.join('\n')}\n`);
+  await writeFile(
+    path.join(modelDir, 'python_env.yaml'),
+    'build_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n',
+  );
+}

@@ -3,87 +3,34 @@
  * directory and shared through the environment archive (s3rver, the claim in dynalite), each
  * step recorded in the version's serving events; a second host restores it without installing.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServingEvent } from '../../core/registry/model';
+import { eventually } from '../helpers/eventually';
 import { type LocalS3, startLocalS3 } from '../helpers/local-s3';
 import { type RunningHost, score, startModelHost } from '../helpers/model-host';
+import { buildProbeWheels, type ProbeWheels, writeProbeModel } from '../helpers/probe-wheels';
 import { type RegistryEnv, startRegistryEnv } from '../helpers/registry-env';
 
-const PYTHON = '/usr/bin/python3';
 const MODEL = 'probe';
-const run = promisify(execFile);
 
 let env: RegistryEnv;
 let s3: LocalS3;
 let s3Endpoint: string;
 let dir: string;
-let wheels: string;
-let probeSource: string;
+let probe: ProbeWheels;
 /** Where every host keeps its environments: a virtualenv is archived under the path it lives at. */
 let envCache: string;
 const hosts: RunningHost[] = [];
 const versions: Record<string, number> = {};
 
-/** The probe package at `version`: a module whose model predicts its VERSION for each row. */
-async function probePackage(version: string): Promise<string> {
-  const src = path.join(dir, `probe-${version}`);
-  await mkdir(path.join(src, 'mlserve_probe'), { recursive: true });
-  await writeFile(
-    path.join(src, 'pyproject.toml'),
-    [
-      '[build-system]',
-      'requires = ["setuptools"]',
-      'build-backend = "setuptools.build_meta"',
-      '[project]',
-      'name = "mlserve_probe"',
-      `version = "${version}"`,
-      '[tool.setuptools]',
-      'packages = ["mlserve_probe"]',
-      '',
-    ].join('\n'),
-  );
-  await writeFile(
-    path.join(src, 'mlserve_probe', '__init__.py'),
-    `VERSION = "${version}"\n\nclass VersionModel:\n    def predict(self, rows):\n        return [VERSION] * len(rows)\n`,
-  );
-  return src;
-}
-
 /** Registers a version whose pickle is a mlserve_probe.VersionModel and whose requirements are `requirement`. */
 async function registerProbe(requirement: string): Promise<number> {
   const modelDir = path.join(env.artifacts.dir, `probe-${Math.random().toString(36).slice(2)}`);
-  await mkdir(modelDir, { recursive: true });
-  const pickle =
-    'import cloudpickle, sys, mlserve_probe; open(sys.argv[1], "wb").write(cloudpickle.dumps(mlserve_probe.VersionModel()))';
-  await run(PYTHON, ['-c', pickle, path.join(modelDir, 'model.pkl')], {
-    env: { ...process.env, PYTHONPATH: probeSource },
-  });
-  const mlmodel = [
-    'flavors:',
-    '  python_function:',
-    '    env:',
-    '      virtualenv: python_env.yaml',
-    '    loader_module: mlflow.sklearn',
-    '    model_path: model.pkl',
-    '    predict_fn: predict',
-    '  sklearn:',
-    '    pickled_model: model.pkl',
-    '    serialization_format: cloudpickle',
-    'mlflow_version: 2.17.2',
-    '',
-  ].join('\n');
-  await writeFile(path.join(modelDir, 'MLmodel'), mlmodel);
-  await writeFile(path.join(modelDir, 'requirements.txt'), `${requirement}\n`);
-  await writeFile(
-    path.join(modelDir, 'python_env.yaml'),
-    'build_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n',
-  );
+  await writeProbeModel(modelDir, probe, [requirement]);
   const created = await env.registry.createModelVersion({ name: MODEL, source: pathToFileURL(modelDir).href });
   const ready = await env.ready(MODEL, created.version);
   expect(ready.status, ready.statusMessage).toBe('READY');
@@ -121,19 +68,6 @@ async function startHost(findLinks: string): Promise<RunningHost> {
   return host;
 }
 
-/** Polls until `check` passes. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() - started > timeoutMs) throw error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
-
 const eventsOf = async (version: number): Promise<ServingEvent[]> =>
   [...(await env.serving.servingEvents(MODEL, { version }))].sort((a, b) => a.time - b.time);
 const typesOf = (events: readonly ServingEvent[], prefix = 'ENV_') =>
@@ -150,12 +84,7 @@ beforeAll(async () => {
   const client = s3.client();
   s3Endpoint = `http://127.0.0.1:${(await client.config.endpoint?.())?.port}`;
   client.destroy();
-  wheels = path.join(dir, 'wheels');
-  for (const version of ['1.0', '2.0']) {
-    const src = await probePackage(version);
-    await run(PYTHON, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '-w', wheels, src]);
-    probeSource ??= src;
-  }
+  probe = await buildProbeWheels(dir, ['1.0', '2.0']);
   await env.registry.createRegisteredModel({ name: MODEL });
   versions.one = await registerProbe('mlserve_probe==1.0');
 }, 180_000);
@@ -169,7 +98,7 @@ afterAll(async () => {
 
 describe('environment events through the model host', () => {
   it('builds the version’s environment, records ENV_BUILDING then ENV_BUILT, and serves', async () => {
-    const host = await startHost(wheels);
+    const host = await startHost(probe.wheels);
     const one = versions.one as number;
     await eventually(async () => expect((await stateOf(one))?.state).toBe('READY'), 150_000);
     const res = await score(`${host.url}/model/${MODEL}/${one}/invocations`, rows);
