@@ -1,7 +1,7 @@
 import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MlflowError } from '../../core/shared/errors';
+import { expectMlflowError } from '../helpers/mlflow-errors';
 import { type RegistryEnv, startRegistryEnv } from '../helpers/registry-env';
 
 let env: RegistryEnv;
@@ -15,16 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env.close();
 });
-
-async function expectMlflowError(promise: Promise<unknown>, code: string, message?: RegExp) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MlflowError);
-  expect((error as MlflowError).errorCode).toBe(code);
-  if (message) expect((error as MlflowError).message).toMatch(message);
-}
 
 describe('registered models', () => {
   it('creates a model with tags and description and reads it back', async () => {

@@ -1,6 +1,6 @@
 /** The serving control plane over a real DynamoDB-API server: settings, version states, serving events. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MlflowError } from '../../core/shared/errors';
+import { expectMlflowError } from '../helpers/mlflow-errors';
 import { type RegistryEnv, startRegistryEnv } from '../helpers/registry-env';
 
 let env: RegistryEnv;
@@ -14,16 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env.close();
 });
-
-async function expectMlflowError(promise: Promise<unknown>, code: string, message?: RegExp) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MlflowError);
-  expect((error as MlflowError).errorCode).toBe(code);
-  if (message) expect((error as MlflowError).message).toMatch(message);
-}
 
 describe('serving state and events', () => {
   it('keeps the latest serving state per version and lists events newest first', async () => {
