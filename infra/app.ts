@@ -27,6 +27,12 @@ export function buildApp(app = new App()): App {
     existingVpc: config.existingVpc,
     onlineStores: config.onlineStores,
     pipIndexSecretArn: config.pipIndexSecretArn,
+    throttles: {
+      stageRatePerSecond: config.stageRateLimit,
+      stageBurst: config.stageBurst,
+      perTokenRatePerSecond: config.tokenRateLimit,
+      perTokenBurst: config.tokenBurst,
+    },
     webAclArn: config.webAclArn,
     domainName: config.domainName,
     certificateArn: config.certificateArn,

@@ -25,7 +25,16 @@ export interface AppConfig {
   readonly onlineStores?: OnlineStores;
   /** The Secrets Manager secret holding the package index URL serving tasks install environments from. */
   readonly pipIndexSecretArn?: string;
+  /** The API stage's request rate (per second) and burst, across all callers. */
+  readonly stageRateLimit: number;
+  readonly stageBurst: number;
+  /** Each token's request rate (per second) and burst, through its usage plan. */
+  readonly tokenRateLimit: number;
+  readonly tokenBurst: number;
 }
+
+/** The throttles when the context does not set them. */
+export const DEFAULT_THROTTLES = { stageRateLimit: 200, stageBurst: 400, tokenRateLimit: 50, tokenBurst: 100 } as const;
 
 const SUBNET_IDS = z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'a subnet id (subnet-…)')).min(1);
 const ROUTE_TABLE_IDS = z.array(z.string().regex(/^rtb-[0-9a-f]+$/, 'a route table id (rtb-…)')).min(1);
@@ -53,6 +62,13 @@ const VpcContextSchema = z
         });
     }
   });
+
+/** A request rate or burst: a whole number of requests, within API Gateway's account-level ceiling. */
+const REQUESTS = z.coerce
+  .number({ error: 'a whole number of requests' })
+  .int('a whole number of requests')
+  .min(1, 'at least 1')
+  .max(10_000, 'at most 10000 (API Gateway account limit per region)');
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
@@ -88,6 +104,10 @@ const ScalarContextSchema = z.object({
       'the full ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)',
     )
     .optional(),
+  stageRateLimit: REQUESTS,
+  stageBurst: REQUESTS,
+  tokenRateLimit: REQUESTS,
+  tokenBurst: REQUESTS,
 });
 
 /** A context value that may be an object (cdk.json) or its JSON text (`-c key='{…}'`). */
@@ -124,6 +144,10 @@ export function readAppConfig(node: Node): AppConfig {
     hostedZoneName: text('hostedZoneName'),
     artifactBucketName: text('artifactBucketName'),
     pipIndexSecretArn: text('pipIndexSecretArn'),
+    stageRateLimit: text('stageRateLimit', String(DEFAULT_THROTTLES.stageRateLimit)),
+    stageBurst: text('stageBurst', String(DEFAULT_THROTTLES.stageBurst)),
+    tokenRateLimit: text('tokenRateLimit', String(DEFAULT_THROTTLES.tokenRateLimit)),
+    tokenBurst: text('tokenBurst', String(DEFAULT_THROTTLES.tokenBurst)),
   });
   if (!scalars.success)
     for (const issue of scalars.error.issues) problems.push(`mlserve:${issue.path.join('.')}: ${issue.message}`);
@@ -151,7 +175,16 @@ export function readAppConfig(node: Node): AppConfig {
   }
 
   if (scalars.success) {
-    const { region, certificateArn, pipIndexSecretArn } = scalars.data;
+    const { region, certificateArn, pipIndexSecretArn, stageRateLimit, stageBurst, tokenRateLimit, tokenBurst } =
+      scalars.data;
+    if (tokenRateLimit > stageRateLimit)
+      problems.push(
+        `mlserve:tokenRateLimit: ${tokenRateLimit}/s per token is above the stage's ${stageRateLimit}/s (mlserve:stageRateLimit); no token could reach it`,
+      );
+    if (stageBurst < stageRateLimit)
+      problems.push(`mlserve:stageBurst: ${stageBurst} is below the stage's rate of ${stageRateLimit}/s`);
+    if (tokenBurst < tokenRateLimit)
+      problems.push(`mlserve:tokenBurst: ${tokenBurst} is below the token rate of ${tokenRateLimit}/s`);
     const certificateRegion = certificateArn?.split(':')[3];
     if (certificateRegion && certificateRegion !== region)
       problems.push(

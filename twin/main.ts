@@ -15,8 +15,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 let rateLimit: RateLimit | 'off' | undefined;
+let stageRateLimit: RateLimit | 'off' | undefined;
 try {
   rateLimit = parseRateLimit(process.env.MLSERVE_RATE_LIMIT);
+  stageRateLimit = parseRateLimit(process.env.MLSERVE_STAGE_RATE_LIMIT, 'MLSERVE_STAGE_RATE_LIMIT');
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(2);
@@ -77,6 +79,7 @@ const twin = await startTwin({
   demo: process.env.MLSERVE_DEMO !== 'false',
   adminToken: process.env.MLSERVE_ADMIN_TOKEN || undefined,
   rateLimit,
+  stageRateLimit,
   onlineStores,
   localMysql,
   onDeployOutcome: (outcome) => {
@@ -100,6 +103,9 @@ process.stdout.write(
     limitShown === 'off'
       ? '  rate limit:     off (MLSERVE_RATE_LIMIT)'
       : `  rate limit:     ${limitShown.perSecond} requests/s per token, bursts of ${limitShown.burst} (MLSERVE_RATE_LIMIT)`,
+    stageRateLimit === undefined || stageRateLimit === 'off'
+      ? '  stage limit:    off (MLSERVE_STAGE_RATE_LIMIT)'
+      : `  stage limit:    ${stageRateLimit.perSecond} requests/s across all callers, bursts of ${stageRateLimit.burst} (MLSERVE_STAGE_RATE_LIMIT)`,
     `  online stores:  ${Object.keys(twin.onlineStores.config.stores).join(', ') || 'none (set MLSERVE_ONLINE_STORES)'}`,
     ...(twin.onlineStores.mysql
       ? [

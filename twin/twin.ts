@@ -65,6 +65,11 @@ export interface TwinOptions {
    * `off` for no per-token limit. Default: DEFAULT_RATE_LIMIT (100/s, bursts of 200).
    */
   readonly rateLimit?: RateLimit | 'off';
+  /**
+   * Requests per second across all callers, and the burst above it (the API stage's throttle on
+   * AWS), or `off`. Default: off.
+   */
+  readonly stageRateLimit?: RateLimit | 'off';
   /** How long authentication and permission decisions are cached, in ms. */
   readonly authCacheTtlMs?: number;
   /** How often every served model is reconciled, in ms (0: only at start). */
@@ -266,6 +271,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     const observability = new TwinObservability(home, (model) => localEcs.tasksForModel(model));
     const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
     const limiter = rateLimit === 'off' ? undefined : new RateLimiter(rateLimit.perSecond, rateLimit.burst);
+    const stageLimit = options.stageRateLimit ?? 'off';
+    const stageLimiter = stageLimit === 'off' ? undefined : new RateLimiter(stageLimit.perSecond, stageLimit.burst);
     const accessHandler = createAccessHandler({ access });
     const webConsole = await consoleReady;
     gateway = await startGateway(
@@ -289,8 +296,14 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       ],
       options.port,
       '127.0.0.1',
-      // The authorizer's decision, then the per-token limit, before any route runs.
+      // The stage's limit, the authorizer's decision, then the per-token limit, before any route runs.
       async (req, path) => {
+        if (stageLimiter && !stageLimiter.take('stage')) {
+          throw new MlflowError(
+            'REQUEST_LIMIT_EXCEEDED',
+            `Too many requests for this API (limit ${stageLimiter.perSecond}/s, burst ${stageLimiter.burst}); retry shortly.`,
+          );
+        }
         const { caller } = await authorizeRequest(access, { path, authorization: req.headers.authorization });
         if (limiter && !limiter.take(caller.tokenId)) {
           throw new MlflowError(

@@ -71,6 +71,16 @@ export interface PlatformStackProps extends StackProps {
    */
   readonly webAclArn?: string;
   /**
+   * The API's throttles: the stage's rate and burst, and each token's (its usage plan).
+   * @default 200 requests per second, burst 400; per token 50, burst 100
+   */
+  readonly throttles?: {
+    readonly stageRatePerSecond: number;
+    readonly stageBurst: number;
+    readonly perTokenRatePerSecond: number;
+    readonly perTokenBurst: number;
+  };
+  /**
    * The API's custom domain and its ACM certificate (both or neither). See ScoringApiProps.
    * @default - no custom domain
    */
@@ -167,6 +177,10 @@ export class PlatformStack extends Stack {
       certificateArn: props.certificateArn,
       hostedZoneId: props.hostedZoneId,
       hostedZoneName: props.hostedZoneName,
+      throttleRatePerSecond: props.throttles?.stageRatePerSecond,
+      throttleBurst: props.throttles?.stageBurst,
+      perTokenRatePerSecond: props.throttles?.perTokenRatePerSecond,
+      perTokenBurst: props.throttles?.perTokenBurst,
     });
     this.webConsole = new WebConsole(this, 'Console', { api: this.api.api });
     const triggers = new DeployTriggers(this, 'DeployTriggers', {

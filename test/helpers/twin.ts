@@ -28,6 +28,7 @@ export async function startTestTwin(
   options: {
     sourceRoots?: (artifactDir: string) => string;
     rateLimit?: TwinOptions['rateLimit'];
+    stageRateLimit?: TwinOptions['stageRateLimit'];
     demo?: boolean;
     localMysql?: boolean;
     onlineStores?: OnlineStores;
@@ -43,6 +44,7 @@ export async function startTestTwin(
     sourceRoots: options.sourceRoots?.(artifactDir),
     adminToken,
     rateLimit: options.rateLimit ?? { perSecond: 10_000, burst: 10_000 },
+    stageRateLimit: options.stageRateLimit,
     demo: options.demo,
     localMysql: options.localMysql,
     onlineStores: options.onlineStores,

@@ -5,7 +5,7 @@ import { App, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
-import { readAppConfig } from '../../infra/config';
+import { DEFAULT_THROTTLES, readAppConfig } from '../../infra/config';
 
 const VPC = {
   vpcId: 'vpc-0123456789abcdef0',
@@ -46,6 +46,10 @@ const EVERY_OPTION: Record<string, string> = {
   'mlserve:hostedZoneId': 'Z0123456789ABCDEFGHIJ',
   'mlserve:hostedZoneName': 'example.com',
   'mlserve:pipIndexSecretArn': PIP_INDEX_SECRET,
+  'mlserve:stageRateLimit': '800',
+  'mlserve:stageBurst': '1600',
+  'mlserve:tokenRateLimit': '120',
+  'mlserve:tokenBurst': '240',
 };
 
 /** The app for `context`, without bundling Lambda code (only the templates are judged). */
@@ -193,6 +197,15 @@ describe('the app with every option set', () => {
     });
   });
 
+  it('throttles the stage and each token as configured', () => {
+    platform.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 800, ThrottlingBurstLimit: 1600 }),
+      ]),
+    });
+    platform.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Throttle: { RateLimit: 120, BurstLimit: 240 } });
+  });
+
   it('associates the web ACL with the API stage', () => {
     platform.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: WEB_ACL });
   });
@@ -266,7 +279,9 @@ describe('the app configuration', () => {
       region: 'us-east-1',
       networkProfile: 'lean',
       interfaceEndpoints: false,
+      ...DEFAULT_THROTTLES,
     });
+    expect(DEFAULT_THROTTLES).toEqual({ stageRateLimit: 200, stageBurst: 400, tokenRateLimit: 50, tokenBurst: 100 });
   });
 
   it('fails synth on an online-store configuration that does not validate, naming the key and the problem', () => {
@@ -310,6 +325,16 @@ describe('the app configuration', () => {
     );
     expect(attempt({ 'mlserve:pipIndexSecretArn': PIP_INDEX_SECRET })).toThrow(
       /mlserve:pipIndexSecretArn: the secret is in eu-west-1; serving tasks read it in us-east-1 \(mlserve:region\)/,
+    );
+    expect(attempt({ 'mlserve:stageRateLimit': 'fast', 'mlserve:tokenBurst': '0' })).toThrow(
+      /mlserve:stageRateLimit: a whole number of requests\n.*mlserve:tokenBurst: at least 1/,
+    );
+    expect(attempt({ 'mlserve:stageRateLimit': '20000' })).toThrow(/mlserve:stageRateLimit: at most 10000/);
+    expect(attempt({ 'mlserve:tokenRateLimit': '300' })).toThrow(
+      /mlserve:tokenRateLimit: 300\/s per token is above the stage's 200\/s \(mlserve:stageRateLimit\)/,
+    );
+    expect(attempt({ 'mlserve:stageRateLimit': '100', 'mlserve:stageBurst': '50' })).toThrow(
+      /mlserve:stageBurst: 50 is below the stage's rate of 100\/s/,
     );
     expect(attempt({ 'mlserve:networkProfile': 'fortified', 'mlserve:artifactBucketName': 'No_Such' })).toThrow(
       /mlserve:networkProfile: .*\n.*mlserve:artifactBucketName: an S3 bucket name/,

@@ -226,6 +226,27 @@ describe('listings and tokens', () => {
 });
 
 describe('rate limit', () => {
+  it('answers 429 JSON past the stage’s limit, whichever token calls', async () => {
+    const limited = await startTestTwin({ stageRateLimit: { perSecond: 1, burst: 3 } });
+    try {
+      const other = await limited.call('POST', '/api/2.0/tokens/create', { description: 'second caller' });
+      expect(other.status).toBe(200);
+      const secondAuth = { Authorization: `Bearer ${other.json.token_value as string}` };
+      const statuses: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        statuses.push((await limited.call('GET', '/api/2.0/mlflow/registered-models/search', {})).status);
+        statuses.push((await limited.call('GET', '/api/2.0/mlflow/registered-models/search', {}, secondAuth)).status);
+      }
+      // The token creation took one of the burst's 3 requests.
+      expect(statuses).toEqual([200, 200, 429, 429]);
+      const res = await limited.call('GET', '/api/2.0/mlflow/registered-models/search', {}, secondAuth);
+      expect(res.json.error_code).toBe('REQUEST_LIMIT_EXCEEDED');
+      expect(res.json.message).toMatch(/Too many requests for this API \(limit 1\/s, burst 3\)/);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers 429 JSON past a token’s limit, and not for another token', async () => {
     const limited = await startTestTwin({ rateLimit: { perSecond: 1, burst: 3 } });
     try {
