@@ -16,7 +16,13 @@ import { pathToFileURL } from 'node:url';
 import type { HostStatus } from '../test/helpers/iris-host';
 import { startLocalS3 } from '../test/helpers/local-s3';
 import { type RunningHost, request, startModelHost } from '../test/helpers/model-host';
-import { buildBallastWheel, buildProbeWheels, IMAGE_PYTHON, writeProbeModel } from '../test/helpers/probe-wheels';
+import {
+  buildBallastWheel,
+  buildProbeWheels,
+  IMAGE_PYTHON,
+  pipEnvironmentSettings,
+  writeProbeModel,
+} from '../test/helpers/probe-wheels';
 import { startRegistryEnv } from '../test/helpers/registry-env';
 
 const MODEL = 'cold-start';
@@ -79,17 +85,12 @@ try {
       env: {
         MLSERVE_METRICS_INTERVAL_MS: '0',
         MLSERVE_PYTHON: IMAGE_PYTHON,
-        MLSERVE_PYTHON_ENV: 'per-version',
-        MLSERVE_PYTHON_INSTALLER: 'pip',
-        MLSERVE_PIP_FIND_LINKS: probe.wheels,
-        MLSERVE_PIP_NO_INDEX: 'true',
-        MLSERVE_ENV_SYSTEM_PACKAGES: 'true',
-        MLSERVE_ENV_CACHE: envCache,
-        MLSERVE_ENV_ARCHIVE: 's3://env-bucket/environments',
-        MLSERVE_WORKERS_PER_VERSION: '1',
-        AWS_ENDPOINT_URL_S3: `${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`,
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        ...pipEnvironmentSettings({
+          findLinks: probe.wheels,
+          envCache,
+          bucket: 'env-bucket',
+          s3Endpoint: `${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`,
+        }),
       },
     });
     hosts.push(host);

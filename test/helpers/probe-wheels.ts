@@ -136,3 +136,28 @@ export async function writeProbeModel(
     'build_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n',
   );
 }
+
+/**
+ * A model host's settings for per-version environments installed by pip from `findLinks` alone
+ * (no package index) and shared through an archive in a local S3-API server (s3rver's own keys).
+ */
+export function pipEnvironmentSettings(options: {
+  readonly findLinks: string;
+  readonly envCache: string;
+  readonly bucket: string;
+  readonly s3Endpoint: string;
+}): Record<string, string> {
+  return {
+    MLSERVE_PYTHON_ENV: 'per-version',
+    MLSERVE_PYTHON_INSTALLER: 'pip',
+    MLSERVE_PIP_FIND_LINKS: options.findLinks,
+    MLSERVE_PIP_NO_INDEX: 'true',
+    MLSERVE_ENV_SYSTEM_PACKAGES: 'true',
+    MLSERVE_ENV_CACHE: options.envCache,
+    MLSERVE_ENV_ARCHIVE: `s3://${options.bucket}/environments`,
+    MLSERVE_WORKERS_PER_VERSION: '1',
+    AWS_ENDPOINT_URL_S3: options.s3Endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+}

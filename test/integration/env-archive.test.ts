@@ -103,6 +103,16 @@ async function objectExists(key: string): Promise<boolean> {
   }
 }
 
+/** A fake environment saved to the archive under a new key. */
+async function savedArchive() {
+  const environments = store();
+  const built = fresh();
+  await fakeEnvironment(built);
+  const key = randomUUID().replace(/-/g, '');
+  await environments.save(key, built);
+  return { environments, key, objectKey: environments.objectKey(key) };
+}
+
 describe('EnvironmentStore', () => {
   it('restores a saved environment into an empty folder with identical files, modes and symlinks', async () => {
     const environments = store();
@@ -127,12 +137,7 @@ describe('EnvironmentStore', () => {
   });
 
   it('detects a truncated archive, deletes it and leaves no folder behind', async () => {
-    const environments = store();
-    const built = fresh();
-    await fakeEnvironment(built);
-    const key = randomUUID().replace(/-/g, '');
-    await environments.save(key, built);
-    const objectKey = environments.objectKey(key);
+    const { environments, key, objectKey } = await savedArchive();
     const { bytes, sha256 } = await objectBytes(objectKey);
     await s3Client.send(
       new PutObjectCommand({
@@ -153,12 +158,7 @@ describe('EnvironmentStore', () => {
   });
 
   it('detects an archive whose bytes do not match its recorded sha256, and deletes it', async () => {
-    const environments = store();
-    const built = fresh();
-    await fakeEnvironment(built);
-    const key = randomUUID().replace(/-/g, '');
-    await environments.save(key, built);
-    const objectKey = environments.objectKey(key);
+    const { environments, key, objectKey } = await savedArchive();
     const { bytes } = await objectBytes(objectKey);
     await s3Client.send(
       new PutObjectCommand({ Bucket: 'env-bucket', Key: objectKey, Body: bytes, Metadata: { sha256: 'f'.repeat(64) } }),

@@ -12,7 +12,7 @@ import type { ServingEvent } from '../../core/registry/model';
 import { eventually } from '../helpers/eventually';
 import { type LocalS3, startLocalS3 } from '../helpers/local-s3';
 import { type RunningHost, score, startModelHost } from '../helpers/model-host';
-import { buildProbeWheels, type ProbeWheels, writeProbeModel } from '../helpers/probe-wheels';
+import { buildProbeWheels, type ProbeWheels, pipEnvironmentSettings, writeProbeModel } from '../helpers/probe-wheels';
 import { type RegistryEnv, startRegistryEnv } from '../helpers/registry-env';
 
 const MODEL = 'probe';
@@ -47,20 +47,9 @@ async function startHost(findLinks: string): Promise<RunningHost> {
     sourceRoots: env.artifacts.uri,
     artifactCache,
     env: {
-      MLSERVE_PYTHON_ENV: 'per-version',
-      MLSERVE_PYTHON_INSTALLER: 'pip',
+      ...pipEnvironmentSettings({ findLinks, envCache, bucket: s3.bucket, s3Endpoint }),
       MLSERVE_UV: '/nonexistent/uv',
-      MLSERVE_PIP_FIND_LINKS: findLinks,
-      MLSERVE_PIP_NO_INDEX: 'true',
-      MLSERVE_ENV_SYSTEM_PACKAGES: 'true',
-      MLSERVE_ENV_CACHE: envCache,
-      MLSERVE_ENV_ARCHIVE: `s3://${s3.bucket}/environments`,
       MLSERVE_WORKER_LOADER: 'sklearn',
-      MLSERVE_WORKERS_PER_VERSION: '1',
-      AWS_ENDPOINT_URL_S3: s3Endpoint,
-      // s3rver's own keys; dynalite takes any.
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
     },
   });
   hosts.push(host);
